@@ -1,0 +1,72 @@
+"""The grant-management application: create_app wires extensions, Celery and blueprints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, ProdConfig, get_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
+    """Build the Flask application; no side effects beyond wiring."""
+    config_class = config if isinstance(config, type) else get_config(config)
+    if issubclass(config_class, ProdConfig):
+        config_class.check()
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+
+    from grants.extensions import babel, csrf, db, login_manager, mail, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+
+    from grants.core.i18n import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    from grants.auth.models import load_user
+
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    from grants.core.celery import init_celery
+    from grants.core.outbox import install_outbox
+
+    init_celery(app)
+    install_outbox(app)
+
+    from grants.admin.views import bp as admin_bp
+    from grants.auth.views import bp as auth_bp
+    from grants.core.views import bp as core_bp
+    from grants.organisations.views import bp as organisations_bp
+    from grants.pages.views import bp as pages_bp
+
+    for blueprint in (core_bp, pages_bp, auth_bp, organisations_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    from grants.core.access import install_access
+    from grants.core.errors import install_error_handlers
+    from grants.core.web import install_web
+
+    install_access(app)
+    install_error_handlers(app)
+    install_web(app)
+
+    from grants.cli import register_cli
+
+    register_cli(app)
+    return app

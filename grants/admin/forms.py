@@ -1,0 +1,35 @@
+"""Forms of the admin pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Email, Length
+
+ROLE_LABELS = {
+    "applicant": _l("Applicant"),
+    "staff": _l("Case worker"),
+    "approver": _l("Approver (leadership)"),
+    "finance": _l("Finance officer"),
+    "admin": _l("Administrator"),
+}
+STAFF_ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in ("staff", "approver", "finance", "admin")]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class StaffUserForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
+    roles = CheckboxesField(_l("Roles"), choices=STAFF_ROLE_CHOICES,
+                            validators=[DataRequired(message=_l("Choose at least one role."))])
+    locale = SelectField(_l("Language of e-mails"), choices=[("de", "Deutsch"), ("en", "English")])
+
+
+class RolesForm(FlaskForm):
+    roles = CheckboxesField(_l("Roles"), choices=STAFF_ROLE_CHOICES,
+                            validators=[DataRequired(message=_l("Choose at least one role."))])

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: access rules, audit, outbox, time, i18n."""

@@ -1,0 +1,24 @@
+"""Locale and timezone selection: the visitor's choice, then the account's, then German."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    """Pick the UI language for this request."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if request:
+        return request.accept_languages.best_match(languages) or languages[0]
+    return languages[0]
+
+
+def select_timezone() -> str:
+    """Every date is shown in Europe/Berlin."""
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]

@@ -1,0 +1,89 @@
+"""The outbox: background work is written in the transaction and handed to Celery after commit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from grants.core.models import UTCDateTime, utcnow
+from grants.extensions import db
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "outbox_ids"
+
+
+class OutboxMessage(db.Model):
+    """One piece of background work: a Celery task name and its JSON payload."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'done', 'failed')", name="status_valid"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def queue_task(task: str, payload: dict[str, Any]) -> OutboxMessage:
+    """Record background work in the current transaction; it is dispatched after commit."""
+    message = OutboxMessage(task=task, payload=payload, status="pending", attempts=0)
+    db.session.add(message)
+    db.session.flush()
+    db.session.info.setdefault(SESSION_KEY, []).append((message.id, task))
+    return message
+
+
+def dispatch(messages: list[tuple[int, str]]) -> None:
+    """Hand outbox rows to Celery; a broker failure leaves them pending for the sweep."""
+    celery = current_app.extensions["celery"]
+    for message_id, task in messages:
+        try:
+            if celery.conf.task_always_eager:
+                celery.loader.import_default_modules()
+                celery.tasks[task].apply(args=[message_id])
+            else:
+                celery.send_task(task, args=[message_id])
+        except Exception:
+            log.exception("outbox message %s not dispatched; the sweep will retry", message_id)
+
+
+def stale_messages(older_than: timedelta = timedelta(minutes=10)) -> list[tuple[int, str]]:
+    """Pending rows older than the cut-off: their dispatch was lost and is due again."""
+    cutoff = utcnow() - older_than
+    rows = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.task).where(
+            OutboxMessage.status == "pending", OutboxMessage.created_at < cutoff
+        )
+    )
+    return [tuple(row) for row in rows]
+
+
+def _after_commit(session: Session) -> None:
+    messages = session.info.pop(SESSION_KEY, None)
+    if messages:
+        dispatch(messages)
+
+
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(SESSION_KEY, None)
+
+
+def install_outbox(app: Flask) -> None:
+    """Listen to session commits and rollbacks (once per process)."""
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)

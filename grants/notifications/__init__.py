@@ -1,0 +1,1 @@
+"""Notifications: e-mails rendered from templates and delivered through the outbox."""

@@ -1,0 +1,1 @@
+"""Associations and providers that apply for funding, and their members."""

@@ -1,0 +1,1 @@
+"""The home page, the start page after login and the legal pages."""

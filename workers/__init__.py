@@ -1,0 +1,1 @@
+"""Celery worker and beat: they import grants, never the reverse."""

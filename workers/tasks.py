@@ -1,0 +1,40 @@
+"""Thin tasks: take ids, reload from the database, call a grants operation, commit."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+
+from grants.core import outbox
+from grants.extensions import db
+from grants.notifications import mail
+
+MAIL_MAX_RETRIES = 8
+
+
+@shared_task(bind=True, name=mail.MAIL_TASK, max_retries=MAIL_MAX_RETRIES)
+def send_mail(self, message_id: int) -> bool:
+    """Deliver one outbox e-mail; a second delivery of the same row sends nothing."""
+    try:
+        sent = mail.deliver_mail(message_id)
+        db.session.commit()
+        return sent
+    except Exception as exc:
+        db.session.rollback()
+        retry = mail.is_transient_error(exc) and self.request.retries < self.max_retries
+        mail.record_failure(message_id, f"{type(exc).__name__}: {exc}", final=not retry)
+        db.session.commit()
+        if not retry:
+            raise
+        countdown = get_exponential_backoff_interval(
+            factor=5, retries=self.request.retries, maximum=600, full_jitter=True
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name="outbox.sweep")
+def sweep_outbox() -> int:
+    """Dispatch again the outbox rows that were never picked up."""
+    stale = outbox.stale_messages()
+    outbox.dispatch(stale)
+    return len(stale)
