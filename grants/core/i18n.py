@@ -1,8 +1,8 @@
-"""Locale and timezone selection: the visitor's choice, then the account's, then German."""
+"""Locale and timezone selection: the visitor's choice, then the account's, else German."""
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, session
 from flask_login import current_user
 
 
@@ -14,9 +14,7 @@ def select_locale() -> str:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    if request:
-        return request.accept_languages.best_match(languages) or languages[0]
-    return languages[0]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:

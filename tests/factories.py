@@ -1,0 +1,99 @@
+"""factory-boy factories for every model, saved through the test's session."""
+
+from __future__ import annotations
+
+import factory
+
+from grants.auth.models import User, UserRole, hasher
+from grants.core.audit import AuditEvent
+from grants.core.models import utcnow
+from grants.core.outbox import OutboxMessage
+from grants.extensions import db
+from grants.organisations.models import Invitation, Membership, Organisation
+
+PASSWORD = "Richtig-Geheim-2026"
+PASSWORD_HASH = hasher.hash(PASSWORD)  # hashed once: argon2 is slow on purpose
+
+
+class Base(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731 - the current session
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(Base):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    full_name = factory.Faker("name", locale="de_DE")
+    password_hash = PASSWORD_HASH
+    locale = "de"
+    confirmed_at = factory.LazyFunction(utcnow)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for role in extracted or ["applicant"]:
+            self.role_rows.append(UserRole(role=role))
+        if create:
+            db.session.flush()
+
+
+class OrganisationFactory(Base):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Verein Nummer {n} e.V.")
+    legal_form = "ev"
+    register_court = "Amtsgericht Köln"
+    register_number = factory.Sequence(lambda n: f"VR {1000 + n}")
+    street = "Hauptstraße 1"
+    postcode = "51373"
+    city = "Leverkusen"
+    contact_name = "Erika Mustermann"
+    contact_email = "kontakt@example.org"
+    iban = "DE89370400440532013000"
+    account_holder = factory.SelfAttribute("name")
+
+
+class MembershipFactory(Base):
+    class Meta:
+        model = Membership
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    user = factory.SubFactory(UserFactory)
+    is_admin = True
+
+
+class InvitationFactory(Base):
+    class Meta:
+        model = Invitation
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    email = factory.Sequence(lambda n: f"invited{n}@example.org")
+    token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    invited_by = factory.SubFactory(UserFactory)
+    expires_at = factory.LazyFunction(lambda: utcnow().replace(year=utcnow().year + 1))
+
+
+class AuditEventFactory(Base):
+    class Meta:
+        model = AuditEvent
+
+    action = "test.event"
+    object_type = "user"
+    object_id = 1
+    details = factory.LazyFunction(dict)
+
+
+class OutboxMessageFactory(Base):
+    class Meta:
+        model = OutboxMessage
+
+    task = "mail.send"
+    payload = factory.LazyFunction(
+        lambda: {"to": ["someone@example.org"], "subject": "Test", "body": "Hallo\n"}
+    )
+    status = "pending"
+    attempts = 0

@@ -1,0 +1,41 @@
+"""Helpers for driving the app through the test client."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+from tests.factories import PASSWORD, MembershipFactory, UserFactory
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """GET url and return the CSRF token of its first form."""
+    response = client.get(url)
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({response.status_code})"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict, form_url: str | None = None, **kwargs):
+    """POST data to url with the CSRF token taken from form_url (default: url)."""
+    return client.post(url, data={**data, "csrf_token": csrf_token(client, form_url or url)},
+                       **kwargs)
+
+
+def log_in(client: FlaskClient, user, password: str = PASSWORD):
+    """Sign the user in through the login form."""
+    response = post_form(client, "/login", {"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return user
+
+
+def logged_in_client(client: FlaskClient, role: str = "applicant", organisation=None):
+    """A client signed in as a new user with the role (applicants get an organisation)."""
+    user = UserFactory(roles=[role])
+    if role == "applicant":
+        MembershipFactory(user=user, **({"organisation": organisation} if organisation else {}))
+    log_in(client, user)
+    return user
