@@ -65,7 +65,9 @@ class Config:
     MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
     MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
     MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 10)
-    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "Integrationszentrum <noreply@leverkusen.example>")
+    MAIL_DEFAULT_SENDER = env(
+        "MAIL_DEFAULT_SENDER", "Integrationszentrum <noreply@leverkusen.example>"
+    )
     MAIL_FILE_PATH = env("MAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 
     # Links in e-mails sent by the worker need an absolute base.
@@ -94,7 +96,7 @@ class TestConfig(Config):
     """The test suite: real PostgreSQL and Redis on this machine."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = "test-secret-key"  # noqa: S105 - test only
     SQLALCHEMY_DATABASE_URI = env(
         "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/grants_test"
     )

@@ -92,16 +92,24 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", "full_name", default=None, help="Full name (default: the e-mail).")
-    @click.option("--role", "roles", multiple=True, required=True,
-                  type=click.Choice([r for r in ROLES if r != "applicant"]))
-    @click.option("--password", default=None,
-                  help="Set a password; without it a link to set one is e-mailed.")
-    def create_user_command(email: str, full_name: str | None, roles: tuple[str, ...],
-                            password: str | None) -> None:
+    @click.option(
+        "--role",
+        "roles",
+        multiple=True,
+        required=True,
+        type=click.Choice([r for r in ROLES if r != "applicant"]),
+    )
+    @click.option(
+        "--password", default=None, help="Set a password; without it a link to set one is e-mailed."
+    )
+    def create_user_command(
+        email: str, full_name: str | None, roles: tuple[str, ...], password: str | None
+    ) -> None:
         """Create a staff-side account."""
         try:
-            user = accounts.create_staff_user(email, full_name or email, list(roles),
-                                              password=password)
+            user = accounts.create_staff_user(
+                email, full_name or email, list(roles), password=password
+            )
         except accounts.AccountError:
             raise click.ClickException(f"An account for {email} exists already.") from None
         db.session.commit()

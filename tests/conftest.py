@@ -15,7 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, g
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import make_url, text
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -76,10 +77,10 @@ def app(smtp_server: MailServer) -> Iterator[Flask]:
 def _database(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
     """Run each test in a transaction that is rolled back afterwards.
 
-    Tests marked `worker` or `e2e` share the data with other processes and threads, so they
-    commit for real and every table is emptied afterwards.
+    Tests marked `worker`, `e2e` or `committed` share the data with other processes, threads or
+    app instances, so they commit for real and every table is emptied afterwards.
     """
-    shared = request.node.get_closest_marker("worker") or request.node.get_closest_marker("e2e")
+    shared = any(request.node.get_closest_marker(m) for m in ("worker", "e2e", "committed"))
     ctx = app.app_context()
     ctx.push()
     if shared:
@@ -108,9 +109,23 @@ def _database(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
         ctx.pop()
 
 
+class Client(FlaskClient):
+    """Each request starts with an empty `g`, as in production.
+
+    The test's own app context is reused by the requests; without this, values cached in `g`
+    (the signed-in user, the CSRF token) would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(g):
+            g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
-def client(app: Flask):
+def client(app: Flask) -> Client:
     """A test client; CSRF is on, so forms need their token (see tests.helpers)."""
+    app.test_client_class = Client
     return app.test_client()
 
 
@@ -132,10 +147,27 @@ class Worker:
         self.log_path.parent.mkdir(exist_ok=True)
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-             "-Q", "default,mail", "-c", str(self.concurrency), "--loglevel", "INFO",
-             "--without-heartbeat", "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "-Q",
+                "default,mail",
+                "-c",
+                str(self.concurrency),
+                "--loglevel",
+                "INFO",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -21,8 +21,9 @@ def csrf_token(client: FlaskClient, url: str) -> str:
 
 def post_form(client: FlaskClient, url: str, data: dict, form_url: str | None = None, **kwargs):
     """POST data to url with the CSRF token taken from form_url (default: url)."""
-    return client.post(url, data={**data, "csrf_token": csrf_token(client, form_url or url)},
-                       **kwargs)
+    return client.post(
+        url, data={**data, "csrf_token": csrf_token(client, form_url or url)}, **kwargs
+    )
 
 
 def log_in(client: FlaskClient, user, password: str = PASSWORD):
@@ -39,3 +40,19 @@ def logged_in_client(client: FlaskClient, role: str = "applicant", organisation=
         MembershipFactory(user=user, **({"organisation": organisation} if organisation else {}))
     log_in(client, user)
     return user
+
+
+def queued_mails(to: str) -> list[dict]:
+    """Payloads of the e-mails queued in the outbox for an address, oldest first."""
+    from grants.core.outbox import OutboxMessage
+    from grants.extensions import db
+
+    rows = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    return [row.payload for row in rows if to in row.payload.get("to", [])]
+
+
+def link_in(body: str) -> str:
+    """The path of the first link to this site in a mail body."""
+    match = re.search(r"https?://[^/\s]+(/\S+)", body)
+    assert match, body
+    return match.group(1)

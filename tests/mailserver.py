@@ -44,7 +44,9 @@ class MailServer:
             self.messages.clear()
             self.refuse_next = 0
 
-    def wait_for(self, count: int = 1, timeout: float = 30.0, to: str | None = None) -> list[Message]:
+    def wait_for(
+        self, count: int = 1, timeout: float = 30.0, to: str | None = None
+    ) -> list[Message]:
         """Wait until `count` messages (to `to`, if given) have arrived; return them."""
         deadline = time.monotonic() + timeout
         while True:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Email, Length
+
+from grants.core.forms import strip
 
 ROLE_LABELS = {
     "applicant": _l("Applicant"),
@@ -14,7 +16,9 @@ ROLE_LABELS = {
     "finance": _l("Finance officer"),
     "admin": _l("Administrator"),
 }
-STAFF_ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in ("staff", "approver", "finance", "admin")]
+STAFF_ROLE_CHOICES = [
+    SelectChoice(r, ROLE_LABELS[r]) for r in ("staff", "approver", "finance", "admin")
+]
 
 
 class CheckboxesField(SelectMultipleField):
@@ -24,12 +28,23 @@ class CheckboxesField(SelectMultipleField):
 
 class StaffUserForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)])
-    roles = CheckboxesField(_l("Roles"), choices=STAFF_ROLE_CHOICES,
-                            validators=[DataRequired(message=_l("Choose at least one role."))])
-    locale = SelectField(_l("Language of e-mails"), choices=[("de", "Deutsch"), ("en", "English")])
+    email = EmailField(
+        _l("E-mail address"), validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+    )
+    roles = CheckboxesField(
+        _l("Roles"),
+        choices=STAFF_ROLE_CHOICES,
+        validators=[DataRequired(message=_l("Choose at least one role."))],
+    )
+    locale = SelectField(
+        _l("Language of e-mails"),
+        choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")],
+    )
 
 
 class RolesForm(FlaskForm):
-    roles = CheckboxesField(_l("Roles"), choices=STAFF_ROLE_CHOICES,
-                            validators=[DataRequired(message=_l("Choose at least one role."))])
+    roles = CheckboxesField(
+        _l("Roles"),
+        choices=STAFF_ROLE_CHOICES,
+        validators=[DataRequired(message=_l("Choose at least one role."))],
+    )

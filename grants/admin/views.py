@@ -32,15 +32,24 @@ def create_user():
     if form.validate_on_submit():
         try:
             user = operations.create_staff_user(
-                form.email.data, form.full_name.data, form.roles.data,
-                locale=form.locale.data, actor=current_user,
+                form.email.data,
+                form.full_name.data,
+                form.roles.data,
+                locale=form.locale.data,
+                actor=current_user,
             )
         except operations.AccountError:
             form.email.errors.append(_("An account with this e-mail address exists already."))
         else:
             db.session.commit()
-            flash(_("The account for %(email)s has been created; a link to set the password "
-                    "has been sent.", email=user.email), "success")
+            flash(
+                _(
+                    "The account for %(email)s has been created; a link to set the password "
+                    "has been sent.",
+                    email=user.email,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form)
 
@@ -65,8 +74,7 @@ def edit_user(user_id: int):
             db.session.commit()
             flash(_("The roles have been saved."), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_edit.html", user=user, form=form,
-                           action_form=ActionForm())
+    return render_template("admin/user_edit.html", user=user, form=form, action_form=ActionForm())
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -78,6 +86,10 @@ def toggle_active(user_id: int):
     if ActionForm().validate_on_submit():
         operations.set_active(user, not user.active, actor=current_user)
         db.session.commit()
-        flash(_("The account has been unlocked.") if user.active
-              else _("The account has been locked."), "success")
+        flash(
+            _("The account has been unlocked.")
+            if user.active
+            else _("The account has been locked."),
+            "success",
+        )
     return redirect(url_for("admin.edit_user", user_id=user.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -83,10 +84,8 @@ class User(UserMixin, db.Model):
 
 def burn_password_check(password: str) -> None:
     """Spend the time of one verification, so unknown and known accounts look alike."""
-    try:
+    with contextlib.suppress(VerificationError):
         hasher.verify(DUMMY_HASH, password)
-    except VerificationError:
-        pass
 
 
 class UserRole(db.Model):
@@ -94,7 +93,9 @@ class UserRole(db.Model):
 
     __tablename__ = "user_role"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -117,4 +118,3 @@ def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: an active user by id."""
     user = db.session.get(User, int(user_id))
     return user if user is not None and user.active else None
-

@@ -29,9 +29,14 @@ def register_user(email: str, full_name: str, password: str, locale: str) -> Use
     """
     existing = find_user_by_email(email)
     if existing is not None:
-        queue_mail(existing.email, "auth/already_registered", existing.locale,
-                   user=existing, login_url=external_url("auth.login"),
-                   reset_url=external_url("auth.forgot_password"))
+        queue_mail(
+            existing.email,
+            "auth/already_registered",
+            existing.locale,
+            user=existing,
+            login_url=external_url("auth.login"),
+            reset_url=external_url("auth.forgot_password"),
+        )
         return None
     user = User(email=email.strip().lower(), full_name=full_name.strip(), locale=locale)
     user.set_password(password)
@@ -45,9 +50,14 @@ def register_user(email: str, full_name: str, password: str, locale: str) -> Use
 def send_confirmation(user: User) -> None:
     """Queue the mail with the confirmation link."""
     token = tokens.make_token(tokens.CONFIRM, {"uid": user.id, "email": user.email})
-    queue_mail(user.email, "auth/confirm", user.locale, user=user,
-               confirm_url=external_url("auth.confirm_email", token=token),
-               max_age_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"].days)
+    queue_mail(
+        user.email,
+        "auth/confirm",
+        user.locale,
+        user=user,
+        confirm_url=external_url("auth.confirm_email", token=token),
+        max_age_days=current_app.config["CONFIRM_TOKEN_MAX_AGE"].days,
+    )
 
 
 def confirm_email(token: str) -> User | None:
@@ -89,9 +99,14 @@ def request_password_reset(email: str) -> None:
     token = tokens.make_token(
         tokens.RESET, {"uid": user.id, "fp": tokens.password_fingerprint(user.password_hash)}
     )
-    queue_mail(user.email, "auth/reset", user.locale, user=user,
-               reset_url=external_url("auth.reset_password", token=token),
-               max_age_hours=int(current_app.config["RESET_TOKEN_MAX_AGE"].total_seconds() // 3600))
+    queue_mail(
+        user.email,
+        "auth/reset",
+        user.locale,
+        user=user,
+        reset_url=external_url("auth.reset_password", token=token),
+        max_age_hours=int(current_app.config["RESET_TOKEN_MAX_AGE"].total_seconds() // 3600),
+    )
     audit.record("user.password_reset_requested", user, actor=user)
 
 
@@ -119,13 +134,23 @@ def reset_password(user: User, password: str) -> None:
     audit.record("user.password_reset", user, actor=user)
 
 
-def create_staff_user(email: str, full_name: str, roles: list[str], locale: str = "de",
-                      actor: User | None = None, password: str | None = None) -> User:
+def create_staff_user(
+    email: str,
+    full_name: str,
+    roles: list[str],
+    locale: str = "de",
+    actor: User | None = None,
+    password: str | None = None,
+) -> User:
     """Create a staff-side account; without a password it gets a link to set one."""
     if find_user_by_email(email) is not None:
         raise AccountError("exists")
-    user = User(email=email.strip().lower(), full_name=full_name.strip(), locale=locale,
-                confirmed_at=utcnow())
+    user = User(
+        email=email.strip().lower(),
+        full_name=full_name.strip(),
+        locale=locale,
+        confirmed_at=utcnow(),
+    )
     user.role_rows.extend(UserRole(role=role) for role in sorted(set(roles)))
     if password:
         user.set_password(password)
@@ -136,8 +161,13 @@ def create_staff_user(email: str, full_name: str, roles: list[str], locale: str 
         token = tokens.make_token(
             tokens.SETUP, {"uid": user.id, "fp": tokens.password_fingerprint(None)}
         )
-        queue_mail(user.email, "auth/account_created", locale, user=user,
-                   reset_url=external_url("auth.reset_password", token=token))
+        queue_mail(
+            user.email,
+            "auth/account_created",
+            locale,
+            user=user,
+            reset_url=external_url("auth.reset_password", token=token),
+        )
     return user
 
 

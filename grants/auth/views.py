@@ -58,8 +58,9 @@ def resend_confirmation():
         if user is not None and user.confirmed_at is None:
             operations.send_confirmation(user)
             db.session.commit()
-        flash(_("If the address belongs to an unconfirmed account, we have sent a new link."),
-              "info")
+        flash(
+            _("If the address belongs to an unconfirmed account, we have sent a new link."), "info"
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/resend_confirmation.html", form=form)
 
@@ -76,8 +77,10 @@ def login():
             form.form_errors.append(_("E-mail address or password is wrong."))
             return render_template("auth/login.html", form=form), 200
         if user.confirmed_at is None:
-            flash(_("Please confirm your e-mail address first; we can send the link again."),
-                  "warning")
+            flash(
+                _("Please confirm your e-mail address first; we can send the link again."),
+                "warning",
+            )
             return redirect(url_for("auth.resend_confirmation"))
         session.clear()
         login_user(user)
@@ -106,8 +109,13 @@ def forgot_password():
     if form.validate_on_submit():
         operations.request_password_reset(form.email.data)
         db.session.commit()
-        flash(_("If an account exists for this address, we have sent a link to reset the "
-                "password. It is valid for two hours."), "info")
+        flash(
+            _(
+                "If an account exists for this address, we have sent a link to reset the "
+                "password. It is valid for two hours."
+            ),
+            "info",
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)
 

@@ -34,7 +34,9 @@ def init_celery(app: Flask) -> Celery:
         task_default_queue="default",
         task_routes={"mail.*": {"queue": "mail"}},
         imports=("workers.tasks",),
-        beat_schedule_filename=app.config.get("CELERY_BEAT_SCHEDULE_FILE", "var/celerybeat-schedule"),
+        beat_schedule_filename=app.config.get(
+            "CELERY_BEAT_SCHEDULE_FILE", "var/celerybeat-schedule"
+        ),
     )
     celery.set_default()
     app.extensions["celery"] = celery

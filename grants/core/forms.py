@@ -10,6 +10,11 @@ from wtforms.validators import DataRequired, Length, ValidationError
 MIN_PASSWORD_LENGTH = 12
 
 
+def strip(value: str | None) -> str | None:
+    """Filter: drop surrounding blanks people paste with an address."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def strong_password(form, field) -> None:
     """At least 12 characters, not only letters."""
     value = field.data or ""
@@ -23,8 +28,11 @@ def new_password_field(label=None) -> PasswordField:
         label or _l("New password"),
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=256,
-                   message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH)),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=256,
+                message=_l("Use at least %(min)d characters.", min=MIN_PASSWORD_LENGTH),
+            ),
             strong_password,
         ],
         description=_l("At least 12 characters, including a digit or special character."),

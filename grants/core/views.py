@@ -38,4 +38,3 @@ def _check_broker() -> str:
         return "ok"
     except Exception as exc:
         return f"error: {type(exc).__name__}"
-

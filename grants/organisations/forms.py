@@ -6,9 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from wtforms import DateField, EmailField, SelectField, StringField, TelField
+from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
+from grants.core.forms import strip
 from grants.organisations.models import LEGAL_FORMS
 
 LEGAL_FORM_LABELS = {
@@ -29,7 +30,7 @@ def valid_iban(form, field) -> None:
         field.data = IBAN(field.data or "").compact
     except SchwiftyException:
         raise ValidationError(
-            _l("This is not a valid IBAN. Please check the digits, e.g. DE89 3704 0044 0532 0130 00.")
+            _l("This is not a valid IBAN. Please check the digits and the country code.")
         ) from None
 
 
@@ -43,51 +44,75 @@ def valid_bic(form, field) -> None:
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField(_l("Name of the organisation"), validators=[DataRequired(), Length(max=200)],
-                       render_kw={"autocomplete": "organization"})
+    name = StringField(
+        _l("Name of the organisation"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "organization"},
+    )
     legal_form = SelectField(
         _l("Legal form"),
-        choices=[("", _l("Please choose"))] + [(f, LEGAL_FORM_LABELS[f]) for f in LEGAL_FORMS],
+        choices=[SelectChoice("", _l("Please choose"))]
+        + [SelectChoice(f, LEGAL_FORM_LABELS[f]) for f in LEGAL_FORMS],
         validators=[DataRequired()],
     )
     register_court = StringField(
-        _l("Register court"), validators=[Optional(), Length(max=100)],
+        _l("Register court"),
+        validators=[Optional(), Length(max=100)],
         description=_l("For example: Amtsgericht Köln"),
     )
     register_number = StringField(
-        _l("Register number"), validators=[Optional(), Length(max=50)],
+        _l("Register number"),
+        validators=[Optional(), Length(max=50)],
         description=_l("For example: VR 1234"),
     )
-    street = StringField(_l("Street and number"), validators=[DataRequired(), Length(max=200)],
-                         render_kw={"autocomplete": "street-address"})
+    street = StringField(
+        _l("Street and number"),
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "street-address"},
+    )
     postcode = StringField(
         _l("Postcode"),
         validators=[DataRequired(), Regexp(r"^\d{5}$", message=_l("Enter five digits."))],
         render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
     )
-    city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)],
-                       render_kw={"autocomplete": "address-level2"})
+    city = StringField(
+        _l("City"),
+        validators=[DataRequired(), Length(max=100)],
+        render_kw={"autocomplete": "address-level2"},
+    )
     contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=200)])
-    contact_email = EmailField(_l("Contact e-mail"), validators=[DataRequired(), Email()])
-    contact_phone = TelField(_l("Contact phone"), validators=[Optional(), Length(max=50)],
-                             render_kw={"autocomplete": "tel"})
+    contact_email = EmailField(
+        _l("Contact e-mail"), validators=[DataRequired(), Email()], filters=[strip]
+    )
+    contact_phone = TelField(
+        _l("Contact phone"),
+        validators=[Optional(), Length(max=50)],
+        render_kw={"autocomplete": "tel"},
+    )
     account_holder = StringField(_l("Account holder"), validators=[DataRequired(), Length(max=200)])
-    iban = StringField(_l("IBAN"), validators=[DataRequired(), valid_iban],
-                       render_kw={"autocomplete": "off", "spellcheck": "false"})
+    iban = StringField(
+        _l("IBAN"),
+        validators=[DataRequired(), valid_iban],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     bic = StringField(_l("BIC"), validators=[Optional(), valid_bic])
     bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=100)])
     tax_exemption_date = DateField(
-        _l("Date of the tax-exemption notice"), validators=[Optional()],
+        _l("Date of the tax-exemption notice"),
+        validators=[Optional()],
         description=_l("Date of the latest Freistellungsbescheid, if the organisation has one."),
     )
 
-    def validate_register_number(self, field) -> None:
-        if self.legal_form.data in REGISTERED_FORMS and not (
-            field.data and self.register_court.data
-        ):
-            raise ValidationError(
-                _l("Registered organisations need the register court and number.")
-            )
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then: registered legal forms need their register entry."""
+        valid = super().validate(extra_validators)
+        if self.legal_form.data in REGISTERED_FORMS:
+            message = _l("Registered organisations need the register court and number.")
+            for field in (self.register_court, self.register_number):
+                if not field.data:
+                    field.errors = [*field.errors, message]
+                    valid = False
+        return valid
 
     def profile_data(self) -> dict:
         """The submitted values, empty strings as None."""
@@ -99,5 +124,8 @@ class OrganisationForm(FlaskForm):
 
 
 class InvitationForm(FlaskForm):
-    email = EmailField(_l("E-mail address of your colleague"),
-                       validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("E-mail address of your colleague"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        filters=[strip],
+    )

@@ -71,7 +71,9 @@ class Membership(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()
 
-    __table_args__ = (UniqueConstraint("organisation_id", "user_id", name="uq_membership_org_user"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "user_id", name="uq_membership_org_user"),
+    )
 
 
 class Invitation(db.Model):

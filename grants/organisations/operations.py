@@ -18,9 +18,21 @@ from grants.notifications.mail import queue_mail
 from grants.organisations.models import Invitation, Membership, Organisation
 
 PROFILE_FIELDS = (
-    "name", "legal_form", "register_court", "register_number", "street", "postcode", "city",
-    "contact_name", "contact_email", "contact_phone", "iban", "bic", "bank_name",
-    "account_holder", "tax_exemption_date",
+    "name",
+    "legal_form",
+    "register_court",
+    "register_number",
+    "street",
+    "postcode",
+    "city",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "iban",
+    "bic",
+    "bank_name",
+    "account_holder",
+    "tax_exemption_date",
 )
 
 
@@ -95,10 +107,15 @@ def invite_member(organisation: Organisation, email: str, inviter: User) -> Invi
     )
     db.session.add(invitation)
     audit.record("organisation.member_invited", organisation, actor=inviter, email=email)
-    queue_mail(email, "organisations/invitation", inviter.locale,
-               organisation=organisation, inviter=inviter,
-               accept_url=external_url("organisations.accept_invitation", token=token),
-               max_age_days=current_app.config["INVITATION_MAX_AGE"].days)
+    queue_mail(
+        email,
+        "organisations/invitation",
+        inviter.locale,
+        organisation=organisation,
+        inviter=inviter,
+        accept_url=external_url("organisations.accept_invitation", token=token),
+        max_age_days=current_app.config["INVITATION_MAX_AGE"].days,
+    )
     return invitation
 
 
@@ -127,8 +144,12 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
 def revoke_invitation(invitation: Invitation, user: User) -> None:
     """Withdraw an open invitation."""
     invitation.revoked_at = utcnow()
-    audit.record("organisation.invitation_revoked", invitation.organisation, actor=user,
-                 email=invitation.email)
+    audit.record(
+        "organisation.invitation_revoked",
+        invitation.organisation,
+        actor=user,
+        email=invitation.email,
+    )
 
 
 def remove_member(organisation: Organisation, membership: Membership, user: User) -> None:
@@ -137,5 +158,6 @@ def remove_member(organisation: Organisation, membership: Membership, user: User
     if membership.is_admin and len(admins) == 1:
         raise InvitationError("last_admin")
     organisation.memberships.remove(membership)
-    audit.record("organisation.member_removed", organisation, actor=user,
-                 user_id=membership.user_id)
+    audit.record(
+        "organisation.member_removed", organisation, actor=user, user_id=membership.user_id
+    )

@@ -65,9 +65,11 @@ def show(organisation_id: int):
     organisation = operations.get_member_organisation_or_404(current_user, organisation_id)
     membership = organisation.membership_of(current_user)
     open_invitations = [
-        i for i in db.session.scalars(
+        i
+        for i in db.session.scalars(
             db.select(Invitation).where(Invitation.organisation_id == organisation.id)
-        ) if i.is_open
+        )
+        if i.is_open
     ]
     return render_template(
         "organisations/show.html",
@@ -109,8 +111,12 @@ def invite(organisation_id: int):
             return redirect(url_for("organisations.show", organisation_id=organisation.id))
     membership = organisation.membership_of(current_user)
     return render_template(
-        "organisations/show.html", organisation=organisation, membership=membership,
-        invitations=[], invite_form=form, action_form=ActionForm(),
+        "organisations/show.html",
+        organisation=organisation,
+        membership=membership,
+        invitations=[],
+        invite_form=form,
+        action_form=ActionForm(),
     ), 400
 
 
@@ -162,9 +168,10 @@ def accept_invitation(token: str):
             flash(_("This invitation was sent to another e-mail address."), "error")
         else:
             db.session.commit()
-            flash(_("You are now a member of %(name)s.", name=invitation.organisation.name),
-                  "success")
-            return redirect(url_for("organisations.show",
-                                    organisation_id=invitation.organisation_id))
-    return render_template("organisations/accept_invitation.html",
-                           invitation=invitation, form=form)
+            flash(
+                _("You are now a member of %(name)s.", name=invitation.organisation.name), "success"
+            )
+            return redirect(
+                url_for("organisations.show", organisation_id=invitation.organisation_id)
+            )
+    return render_template("organisations/accept_invitation.html", invitation=invitation, form=form)

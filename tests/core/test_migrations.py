@@ -23,10 +23,20 @@ def test_models_and_migrations_do_not_differ(app):
 
 def test_migrations_build_the_schema_on_sqlite(tmp_path):
     path = tmp_path / "fresh.sqlite"
-    env = {**os.environ, "GRANTS_ENV": "dev", "GRANTS_DATABASE_URL": f"sqlite:///{path}",
-           "FLASK_APP": "wsgi:app"}
-    result = subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "GRANTS_ENV": "dev",
+        "GRANTS_DATABASE_URL": f"sqlite:///{path}",
+        "FLASK_APP": "wsgi:app",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     tables = set(inspect(create_engine(f"sqlite:///{path}")).get_table_names())
     assert {t.name for t in db.metadata.sorted_tables} <= tables
