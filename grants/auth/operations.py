@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 
 from grants.auth import tokens
 from grants.auth.models import User, UserRole, burn_password_check, find_user_by_email
 from grants.core import audit
 from grants.core.models import utcnow
+from grants.core.urls import external_url
 from grants.extensions import db
 from grants.notifications.mail import queue_mail
 
 
 class AccountError(Exception):
     """A request about accounts that cannot be carried out, with a message for the user."""
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute URL for e-mails, valid outside a request too."""
-    path = url_for(endpoint, _external=False, **values)
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
 
 
 def register_user(email: str, full_name: str, password: str, locale: str) -> User | None:

@@ -10,9 +10,9 @@ from flask import abort, current_app
 from sqlalchemy import select
 
 from grants.auth.models import User
-from grants.auth.operations import external_url
 from grants.core import audit
 from grants.core.models import utcnow
+from grants.core.urls import external_url
 from grants.extensions import db
 from grants.notifications.mail import queue_mail
 from grants.organisations.models import Invitation, Membership, Organisation

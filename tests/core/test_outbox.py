@@ -65,12 +65,10 @@ def test_audit_rows_cannot_be_changed_or_deleted():
     user = UserFactory()
     entry = record("test.happened", user, actor=user, note="x")
     db.session.flush()
-    with pytest.raises(Exception, match="append-only"):
-        with db.session.begin_nested():
-            db.session.execute(
-                text("UPDATE audit_event SET action = 'forged' WHERE id = :id"), {"id": entry.id}
-            )
-    with pytest.raises(Exception, match="append-only"):
-        with db.session.begin_nested():
-            db.session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": entry.id})
+    with pytest.raises(Exception, match="append-only"), db.session.begin_nested():
+        db.session.execute(
+            text("UPDATE audit_event SET action = 'forged' WHERE id = :id"), {"id": entry.id}
+        )
+    with pytest.raises(Exception, match="append-only"), db.session.begin_nested():
+        db.session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": entry.id})
     assert db.session.get(AuditEvent, entry.id).action == "test.happened"
