@@ -50,12 +50,23 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     install_outbox(app)
 
     from grants.admin.views import bp as admin_bp
+    from grants.applications.views import bp as applications_bp
     from grants.auth.views import bp as auth_bp
     from grants.core.views import bp as core_bp
     from grants.organisations.views import bp as organisations_bp
     from grants.pages.views import bp as pages_bp
+    from grants.programmes.views import bp as programmes_bp
 
-    for blueprint in (core_bp, pages_bp, auth_bp, organisations_bp, admin_bp):
+    blueprints = (
+        core_bp,
+        pages_bp,
+        auth_bp,
+        organisations_bp,
+        admin_bp,
+        programmes_bp,
+        applications_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     from grants.core.access import install_access

@@ -1,0 +1,1 @@
+"""The funding application: sections, cost and financing plans, attachments, submission."""

@@ -1,0 +1,1 @@
+"""Attachment files: checked by content and size, stored outside the web root."""

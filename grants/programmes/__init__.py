@@ -1,0 +1,1 @@
+"""Funding programmes, their calls for proposals and lump-sum catalogues."""
