@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from wtforms import DecimalField, PasswordField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 MIN_PASSWORD_LENGTH = 12
@@ -42,3 +46,28 @@ def new_password_field(label=None) -> PasswordField:
 
 class ActionForm(FlaskForm):
     """A form with only its CSRF token, for buttons that change something."""
+
+
+class LocaleDecimalField(DecimalField):
+    """A decimal typed the way the reader writes numbers: '1.234,56' in German, '1,234.56' in English."""
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0].replace("€", "").replace("\u00a0", "").replace(" ", "").strip()
+        try:
+            self.data = parse_decimal(text, locale=get_locale(), strict=True)
+        except NumberFormatError:
+            self.data = None
+            raise ValueError(_l("Enter a number, for example 1.250,50.")) from None
+        if self.places is not None:
+            self.data = self.data.quantize(Decimal(1).scaleb(-self.places))
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        pattern = "#,##0." + "0" * self.places if self.places else "#,##0.##"
+        return format_decimal(self.data, format=pattern, locale=get_locale())

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_login import current_user
 
 
 def select_locale() -> str:
     """Pick the UI language for this request."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and workers: German unless force_locale says otherwise
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in languages:
         return chosen

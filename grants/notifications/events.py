@@ -38,6 +38,11 @@ def staff_members(application) -> list[User]:
     )
 
 
+def staff_members_if_submitted(application) -> list[User]:
+    """Case workers, when the application had reached them."""
+    return staff_members(application) if application.reference else []
+
+
 @dataclass(frozen=True)
 class Event:
     template: str

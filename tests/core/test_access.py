@@ -20,7 +20,7 @@ def _protected_get_urls(app):
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if view.access_rule != "public" and "GET" in rule.methods:
-            values = {arg: 1 if "id" in arg else "x" for arg in rule.arguments}
+            values = dict.fromkeys(rule.arguments, 1)
             yield rule.endpoint, rule.build(values)[1]
 
 

@@ -11,6 +11,7 @@ import redis
 from sqlalchemy import text
 
 from config import TestConfig
+from grants import create_app
 from grants.core.audit import AuditEvent, record
 from grants.core.models import utcnow
 from grants.core.outbox import OutboxMessage, queue_task, stale_messages
@@ -41,17 +42,14 @@ def test_committed_work_reaches_the_broker_after_commit():
     assert message.id in _queued_ids()
 
 
-def test_unreachable_broker_keeps_the_row_pending_for_the_sweep(app):
-    celery = app.extensions["celery"]
-    celery.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    celery.pool.force_close_all()
-    try:
+@pytest.mark.committed
+def test_unreachable_broker_keeps_the_row_pending_for_the_sweep():
+    app = create_app(TestConfig, BROKER_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    with app.app_context():
         message = queue_task("mail.send", {"to": ["a@example.org"], "subject": "s", "body": "b"})
         db.session.commit()  # must not raise: the request succeeds without the broker
-    finally:
-        celery.conf.broker_url = TestConfig.BROKER_URL
-        celery.pool.force_close_all()
-    assert db.session.get(OutboxMessage, message.id).status == "pending"
+        assert db.session.get(OutboxMessage, message.id).status == "pending"
+        db.session.remove()
 
 
 def test_sweep_finds_only_old_pending_rows():
