@@ -6,6 +6,8 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from grants.applications import operations as applications
+from grants.applications.models import Application
 from grants.auth import operations as accounts
 from grants.auth.models import User, UserRole, find_user_by_email
 from grants.core.access import ROLES
@@ -13,6 +15,8 @@ from grants.core.models import utcnow
 from grants.extensions import db
 from grants.organisations import operations as organisations
 from grants.organisations.models import Organisation
+from grants.programmes.demo import seed_programmes
+from grants.programmes.models import Call, Programme
 
 DEMO_PASSWORD = "Demo-Passwort-2026"  # noqa: S105 - documented demo password, never in production
 
@@ -55,8 +59,41 @@ DEMO_ORGANISATIONS = {
 }
 
 
+def seed_demo_draft() -> None:
+    """A half-filled KOMM-AN application of the Demo-Verein, unless it has one already."""
+    organisation = db.session.scalar(
+        select(Organisation).where(Organisation.name == "Demo-Verein e.V.")
+    )
+    call = db.session.scalar(
+        select(Call).join(Programme).where(Programme.code == "KOMMAN", Call.closes_at > utcnow())
+    )
+    if (
+        organisation is None
+        or call is None
+        or db.session.scalar(
+            select(Application.id).where(Application.organisation_id == organisation.id)
+        )
+    ):
+        return
+    applicant = find_user_by_email("antrag@demo.example")
+    draft = applications.create_draft(call, organisation, applicant)
+    applications.save_project(
+        draft,
+        {
+            "title": "Ankommenstreffpunkt Wiesdorf",
+            "summary": "Ein offener Treffpunkt für neu angekommene Familien im Stadtteilzentrum "
+            "Wiesdorf, zweimal pro Woche, betreut von Ehrenamtlichen.",
+            "district": "1",
+            "location": "Stadtteilzentrum Wiesdorf",
+        },
+        applicant,
+    )
+    room = next(item for item in call.programme.lump_sums if item.code == "A1")
+    applications.add_lump_sum(draft, room, 1, applicant)
+
+
 def seed_demo() -> list[tuple[str, str]]:
-    """Create the demo accounts and organisations unless they exist; return the logins."""
+    """Create the demo accounts, organisations, programmes and a draft; return the logins."""
     logins = []
     for email, name, roles in DEMO_USERS:
         user = find_user_by_email(email)
@@ -72,6 +109,9 @@ def seed_demo() -> list[tuple[str, str]]:
         ):
             organisations.create_organisation(user, org_data)
         logins.append((email, ", ".join(roles)))
+    seed_programmes()
+    db.session.flush()
+    seed_demo_draft()
     return logins
 
 

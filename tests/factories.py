@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import date, timedelta
+from decimal import Decimal
+
 import factory
 
+from grants.applications.models import Attachment
 from grants.auth.models import User, UserRole, hasher
 from grants.core.audit import AuditEvent
 from grants.core.models import utcnow
 from grants.core.outbox import OutboxMessage
 from grants.extensions import db
 from grants.organisations.models import Invitation, Membership, Organisation
+from grants.programmes.models import Call, LumpSumItem, Programme
 
 PASSWORD = "Richtig-Geheim-2026"
 PASSWORD_HASH = hasher.hash(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -97,3 +103,61 @@ class OutboxMessageFactory(Base):
     )
     status = "pending"
     attempts = 0
+
+
+class ProgrammeFactory(Base):
+    class Meta:
+        model = Programme
+
+    name = factory.Sequence(lambda n: f"Förderprogramm {n}")
+    code = factory.Sequence(lambda n: f"PROG{n}")
+    legal_basis = "Nr. 12 VVG zu § 44 LHO"
+    description = "Ein Programm zur Förderung der Integrationsarbeit in Leverkusen."
+    financing_type = "share"
+    share_rate = Decimal("90.00")
+    min_grant = Decimal("500.00")
+    max_grant = Decimal("5000.00")
+    total_budget = Decimal("40000.00")
+    eligible_categories = factory.LazyFunction(lambda: ["fees", "material", "rent", "lump_sum"])
+    required_attachments = factory.LazyFunction(lambda: ["statutes"])
+    required_declarations = factory.LazyFunction(lambda: ["not_started", "subsidy_relevant"])
+    proof_of_use_months = 6
+
+
+class LumpSumItemFactory(Base):
+    class Meta:
+        model = LumpSumItem
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    code = factory.Sequence(lambda n: f"L{n}")
+    label = "Maßnahme Zusammenkommen/Orientierung"
+    unit = "Maßnahme"
+    amount = Decimal("250.00")
+    max_units = None
+
+
+class CallFactory(Base):
+    """A call that is open now: opened 30 days ago, closing in 60 days."""
+
+    class Meta:
+        model = Call
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    title = factory.Sequence(lambda n: f"Förderaufruf {n}")
+    opens_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=30))
+    closes_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=60))
+    project_start = factory.LazyFunction(lambda: date(utcnow().year, 1, 1))
+    project_end = factory.LazyFunction(lambda: date(utcnow().year + 1, 12, 31))
+    budget = None
+
+
+class AttachmentFactory(Base):
+    class Meta:
+        model = Attachment
+
+    kind = "statutes"
+    filename = "satzung.pdf"
+    stored_name = factory.LazyFunction(lambda: secrets.token_hex(32))
+    content_type = "application/pdf"
+    size = 1234
+    sha256 = "0" * 64

@@ -118,7 +118,8 @@ def problems(application) -> list[Problem]:
                     "requested_grant",
                     str(
                         _l(
-                            "The requested grant is higher than the largest possible grant of %(grant)s €.",
+                            "The requested grant is higher than the largest possible grant "
+                            "of %(grant)s €.",
                             grant=calculation.grant,
                         )
                     ),
@@ -150,7 +151,7 @@ def problems(application) -> list[Problem]:
             found.append(
                 Problem(
                     "declarations",
-                    f"declaration-{code}",
+                    f"declaration_{code}",
                     str(
                         _l("Declaration not confirmed: %(text)s", text=DECLARATIONS.get(code, code))
                     ),

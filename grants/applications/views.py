@@ -34,6 +34,7 @@ from grants.applications.sections import SECTIONS, problems, section_states
 from grants.applications.workflow import STATUSES, TransitionError
 from grants.core.access import roles_required, signed_in
 from grants.core.forms import ActionForm
+from grants.core.pdf import render_pdf_template
 from grants.extensions import db
 from grants.organisations.forms import OrganisationForm
 from grants.organisations.operations import get_member_organisation_or_404
@@ -420,6 +421,8 @@ def check(application_id: int):
         application=application,
         problems=problems(application),
         form=ActionForm(),
+        sections=SECTIONS,
+        editable=application.status in ("draft", "changes_requested"),
         calculation=calculate_grant(application),
         deadline_passed=not application.call.is_open(),
     )
@@ -486,7 +489,7 @@ def summary_pdf(application_id: int, number: int):
     )
     if version is None:
         abort(404)
-    html = render_template(
+    pdf = render_pdf_template(
         "applications/summary_pdf.html",
         snapshot=version.snapshot,
         version=version,
@@ -494,7 +497,7 @@ def summary_pdf(application_id: int, number: int):
     )
     filename = f"{application.reference}-v{version.number}.pdf"
     return Response(
-        render_pdf(html),
+        pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

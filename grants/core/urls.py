@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app
 
 
 def safe_next(target: str | None) -> str | None:
@@ -19,4 +19,5 @@ def safe_next(target: str | None) -> str | None:
 
 def external_url(endpoint: str, **values) -> str:
     """An absolute URL for e-mails, valid outside a request too (based on PUBLIC_URL)."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
