@@ -21,7 +21,6 @@ from tests.factories import (
     CallFactory,
     LumpSumItemFactory,
     MembershipFactory,
-    OrganisationFactory,
     UserFactory,
 )
 from tests.helpers import logged_in_client, post_form, queued_mails
