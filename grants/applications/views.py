@@ -15,6 +15,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import BooleanField
@@ -34,6 +35,7 @@ from grants.applications.sections import SECTIONS, problems, section_states
 from grants.applications.workflow import STATUSES, TransitionError
 from grants.core.access import roles_required, signed_in
 from grants.core.forms import ActionForm
+from grants.core.money import cents
 from grants.core.pdf import render_pdf_template
 from grants.extensions import db
 from grants.organisations.forms import OrganisationForm
@@ -259,6 +261,20 @@ def _lines_by_category(application: Application) -> dict[str, list[CostLine]]:
     for line in application.cost_lines:
         grouped.setdefault(line.category, []).append(line)
     return grouped
+
+
+@bp.route("/<int:application_id>/costs/preview")
+@roles_required("applicant")
+def preview_cost_line(application_id: int):
+    """The amount of the line being typed (quantity × unit price), for the live total."""
+    operations.get_member_application_or_404(current_user, application_id)
+    form = CostLineForm(request.args, prefix="line", meta={"csrf": False})
+    amounts = [form.quantity, form.unit_price]
+    for field in amounts:
+        field.validate(form)
+    if any(field.errors or field.data is None for field in amounts):
+        return "–"
+    return format_currency(cents(form.quantity.data * form.unit_price.data), "EUR")
 
 
 @bp.route("/<int:application_id>/costs/<int:line_id>/delete", methods=["POST"])

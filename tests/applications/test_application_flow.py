@@ -350,3 +350,14 @@ def test_concurrent_submissions_get_distinct_reference_numbers(app):
         thread.join()
     assert errors == []
     assert sorted(results) == [f"RACE-{year}-{n:04d}" for n in range(1, 13)]
+
+
+def test_cost_line_preview_multiplies_as_the_user_types(client, applicant):
+    application = _start(client, CallFactory(), applicant)
+    url = f"/applications/{application.id}/costs/preview"
+    assert (
+        client.get(url, query_string={"line-quantity": "3", "line-unit_price": "12,50"}).text
+        == "37,50\xa0€"
+    )
+    assert client.get(url, query_string={"line-quantity": "x"}).text == "–"
+    assert application.cost_lines == []
