@@ -73,6 +73,10 @@ class Config:
     # Links in e-mails sent by the worker need an absolute base.
     PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
 
+    # Attachments: stored outside the web root under generated names; checked by content.
+    UPLOAD_DIR = env("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
+    UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+
     CONFIRM_TOKEN_MAX_AGE = timedelta(days=3)
     RESET_TOKEN_MAX_AGE = timedelta(hours=2)
     INVITATION_MAX_AGE = timedelta(days=14)
@@ -106,6 +110,7 @@ class TestConfig(Config):
     MAIL_PORT = env_int("MAIL_PORT", 8025)
     MAIL_TIMEOUT = 5
     PUBLIC_URL = env("PUBLIC_URL", "http://localhost")
+    UPLOAD_DIR = env("TEST_UPLOAD_DIR", str(BASE_DIR / "var" / "test-uploads"))
     SEED_DEMO_ALLOWED = True
 
 

@@ -72,9 +72,7 @@ def _limit_message() -> str:
 UPLOAD_MESSAGES = {
     "empty": _l("The file is empty."),
     "too_large": LazyString(_limit_message),
-    "type": _l(
-        "Only PDF, JPEG and PNG files are allowed. The file's content is not one of these."
-    ),
+    "type": _l("Only PDF, JPEG and PNG files are allowed. The file's content is not one of these."),
 }
 
 
