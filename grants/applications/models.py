@@ -92,7 +92,8 @@ class Application(db.Model):
     __table_args__ = (
         CheckConstraint(STATUS_CHECK, name="status_valid"),
         CheckConstraint(
-            "status IN ('draft', 'withdrawn') OR (reference IS NOT NULL AND submitted_at IS NOT NULL)",
+            "status IN ('draft', 'withdrawn') "
+            "OR (reference IS NOT NULL AND submitted_at IS NOT NULL)",
             name="submitted_has_reference",
         ),
         CheckConstraint("own_funds IS NULL OR own_funds >= 0", name="own_funds_non_negative"),

@@ -49,7 +49,7 @@ class ActionForm(FlaskForm):
 
 
 class LocaleDecimalField(DecimalField):
-    """A decimal typed the way the reader writes numbers: '1.234,56' in German, '1,234.56' in English."""
+    """A decimal as the reader writes it: '1.234,56' in German, '1,234.56' in English."""
 
     def process_formdata(self, valuelist) -> None:
         if not valuelist or not valuelist[0].strip():
