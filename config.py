@@ -50,7 +50,6 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
 
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
@@ -76,6 +75,7 @@ class Config:
     # Attachments: stored outside the web root under generated names; checked by content.
     UPLOAD_DIR = env("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
     UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = UPLOAD_MAX_BYTES + 1024 * 1024  # one upload plus the form around it
 
     CONFIRM_TOKEN_MAX_AGE = timedelta(days=3)
     RESET_TOKEN_MAX_AGE = timedelta(hours=2)

@@ -60,11 +60,19 @@ def smtp_server() -> Iterator[MailServer]:
 
 
 @pytest.fixture(scope="session")
-def app(smtp_server: MailServer) -> Iterator[Flask]:
+def upload_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Uploaded files of this run, outside the project (workers get it by environment)."""
+    path = tmp_path_factory.mktemp("uploads")
+    os.environ["GRANTS_TEST_UPLOAD_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def app(smtp_server: MailServer, upload_dir: Path) -> Iterator[Flask]:
     """The application on a freshly migrated PostgreSQL database."""
     _recreate_database(DATABASE_URL)
     redis.Redis.from_url(BROKER_URL).flushdb()
-    app = create_app(TestConfig, MAIL_PORT=smtp_server.port)
+    app = create_app(TestConfig, MAIL_PORT=smtp_server.port, UPLOAD_DIR=str(upload_dir))
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         db.session.remove()
@@ -222,7 +230,10 @@ def live_server(app: Flask, smtp_server: MailServer) -> Iterator[LiveServer]:
     """A second app instance whose e-mail links point at the live server."""
     port = free_port()
     served = create_app(
-        TestConfig, MAIL_PORT=smtp_server.port, PUBLIC_URL=f"http://127.0.0.1:{port}"
+        TestConfig,
+        MAIL_PORT=smtp_server.port,
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
+        UPLOAD_DIR=app.config["UPLOAD_DIR"],
     )
     server = LiveServer(served, port)
     yield server
