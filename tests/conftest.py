@@ -60,7 +60,7 @@ def smtp_server() -> Iterator[MailServer]:
 
 
 @pytest.fixture(scope="session")
-def upload_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def upload_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Uploaded files of this run, outside the project (workers get it by environment)."""
     path = tmp_path_factory.mktemp("uploads")
     os.environ["GRANTS_TEST_UPLOAD_DIR"] = str(path)
@@ -68,11 +68,11 @@ def upload_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app(smtp_server: MailServer, upload_dir: Path) -> Iterator[Flask]:
+def app(smtp_server: MailServer, upload_root: Path) -> Iterator[Flask]:
     """The application on a freshly migrated PostgreSQL database."""
     _recreate_database(DATABASE_URL)
     redis.Redis.from_url(BROKER_URL).flushdb()
-    app = create_app(TestConfig, MAIL_PORT=smtp_server.port, UPLOAD_DIR=str(upload_dir))
+    app = create_app(TestConfig, MAIL_PORT=smtp_server.port, UPLOAD_DIR=str(upload_root))
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         db.session.remove()
