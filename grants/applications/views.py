@@ -215,7 +215,7 @@ def costs(application_id: int):
     line_form.set_categories(programme.eligible_categories)
     lump_form = LumpSumForm(prefix="lump")
     lump_form.item.choices = [
-        (item.id, f"{item.code} {item.label} – {item.amount} € / {item.unit}")
+        (item.id, f"{item.code} {item.label} – {format_currency(item.amount, 'EUR')} / {item.unit}")
         for item in programme.lump_sums
     ]
     status = 200
