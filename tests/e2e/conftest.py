@@ -1,89 +1,19 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, and axe for accessibility checks.
 
 Never download a browser: Playwright is pointed at /usr/bin/chromium.
-
-The browser tests get their own database and Redis database (overriding `app`, `live_server`
-and `celery_worker` of tests/conftest.py for this folder only), so a test run elsewhere that
-recreates the shared test database cannot pull the tables away from under a running browser
-test, and no other worker picks up their mail tasks.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-import redis
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from flask_babel import force_locale, gettext
-from flask_migrate import upgrade
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
-from sqlalchemy import make_url
 
-from config import TestConfig
-from grants import create_app
-from grants.extensions import db
-from tests.conftest import ROOT, LiveServer, Worker, _recreate_database, free_port
 from tests.factories import PASSWORD
-from tests.mailserver import MailServer
-
-
-def _e2e_database_url() -> str:
-    url = make_url(TestConfig.SQLALCHEMY_DATABASE_URI)
-    return url.set(database=f"{url.database}_e2e").render_as_string(hide_password=False)
-
-
-E2E_DATABASE_URL = os.environ.get("GRANTS_E2E_DATABASE_URL") or _e2e_database_url()
-E2E_BROKER_URL = os.environ.get("GRANTS_E2E_BROKER_URL") or (
-    TestConfig.BROKER_URL.rsplit("/", 1)[0] + "/14"
-)
-E2E_SETTINGS = {"SQLALCHEMY_DATABASE_URI": E2E_DATABASE_URL, "BROKER_URL": E2E_BROKER_URL}
-
-
-@pytest.fixture(scope="session")
-def app(smtp_server: MailServer) -> Iterator[Flask]:
-    """The application on its own freshly migrated database (see the module docstring)."""
-    _recreate_database(E2E_DATABASE_URL)
-    redis.Redis.from_url(E2E_BROKER_URL).flushdb()
-    app = create_app(TestConfig, MAIL_PORT=smtp_server.port, **E2E_SETTINGS)
-    with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def live_server(app: Flask, smtp_server: MailServer) -> Iterator[LiveServer]:
-    """A second app instance on the same database; e-mail links point at it."""
-    port = free_port()
-    served = create_app(
-        TestConfig,
-        MAIL_PORT=smtp_server.port,
-        PUBLIC_URL=f"http://127.0.0.1:{port}",
-        **E2E_SETTINGS,
-    )
-    server = LiveServer(served, port)
-    yield server
-    server.stop()
-    with served.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def celery_worker(app: Flask, smtp_server: MailServer) -> Iterator[Worker]:
-    """A real worker process on the browser tests' database and Redis database."""
-    worker = Worker(smtp_server.port)
-    worker.env["GRANTS_TEST_DATABASE_URL"] = E2E_DATABASE_URL
-    worker.env["GRANTS_TEST_BROKER_URL"] = E2E_BROKER_URL
-    worker.log_path = ROOT / "var" / "test-worker-e2e.log"
-    worker.start()
-    yield worker
-    worker.stop()
-
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
