@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from grants.core.forms import strip
+from grants.core.forms import CheckboxesField, strip
 
 ROLE_LABELS = {
     "applicant": _l("Applicant"),
@@ -19,11 +19,6 @@ ROLE_LABELS = {
 STAFF_ROLE_CHOICES = [
     SelectChoice(r, ROLE_LABELS[r]) for r in ("staff", "approver", "finance", "admin")
 ]
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class StaffUserForm(FlaskForm):

@@ -20,19 +20,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from grants.core.forms import LocaleDecimalField
+from grants.core.forms import LocaleDecimalField, money_field
 from grants.programmes.catalogue import ATTACHMENT_KINDS, COST_CATEGORIES, DISTRICTS
-
-
-def money_field(label, **kwargs) -> LocaleDecimalField:
-    """An amount in euros: two decimals, not negative, German or English notation."""
-    return LocaleDecimalField(
-        label,
-        places=2,
-        validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount of 0 or more."))],
-        render_kw={"inputmode": "decimal"},
-        **kwargs,
-    )
 
 
 class ProjectForm(FlaskForm):

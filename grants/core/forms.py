@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, PasswordField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import DecimalField, PasswordField, SelectMultipleField, widgets
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from grants.core.money import CENT
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -61,8 +67,6 @@ class LocaleDecimalField(DecimalField):
         except NumberFormatError:
             self.data = None
             raise ValueError(_l("Enter a number, for example 1.250,50.")) from None
-        if self.places is not None:
-            self.data = self.data.quantize(Decimal(1).scaleb(-self.places))
 
     def _value(self) -> str:
         if self.raw_data:
@@ -71,3 +75,40 @@ class LocaleDecimalField(DecimalField):
             return ""
         pattern = "#,##0." + "0" * self.places if self.places else "#,##0.##"
         return format_decimal(self.data, format=pattern, locale=get_locale())
+
+
+MAX_AMOUNT = 9_999_999_999  # what Numeric(12, 2) holds
+
+
+def whole_cents(form, field) -> None:
+    """Refuse fractions of a cent."""
+    if field.data is not None and field.data != field.data.quantize(CENT):
+        raise ValidationError(_l("Enter at most two decimal places."))
+
+
+def amount_in_range(form, field) -> None:
+    """Not negative and small enough for the database (a typing error is reported once)."""
+    if field.data is not None and not 0 <= field.data <= MAX_AMOUNT:
+        raise ValidationError(_l("Enter an amount of 0 or more."))
+
+
+def money_field(label, required: bool = False, **kwargs) -> LocaleDecimalField:
+    """An amount in euros: not negative, whole cents, written the reader's way."""
+    return LocaleDecimalField(
+        label,
+        places=2,
+        validators=[
+            InputRequired() if required else Optional(),
+            amount_in_range,
+            whole_cents,
+        ],
+        render_kw={"inputmode": "decimal"},
+        **kwargs,
+    )
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a group of checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+LOCAL_TIMEZONE = ZoneInfo("Europe/Berlin")
 
 
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+def to_utc(local: datetime) -> datetime:
+    """A wall-clock time in Berlin (as typed) as a UTC-aware datetime."""
+    return local.replace(tzinfo=LOCAL_TIMEZONE).astimezone(UTC)
+
+
+def to_local(moment: datetime) -> datetime:
+    """A UTC-aware datetime as the naive wall-clock time in Berlin, for a datetime-local input."""
+    return moment.astimezone(LOCAL_TIMEZONE).replace(tzinfo=None)
 
 
 class UTCDateTime(TypeDecorator):

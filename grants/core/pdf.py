@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
@@ -18,11 +17,12 @@ from flask_babel import force_locale
 from weasyprint import HTML, Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
 
+from grants.core.models import LOCAL_TIMEZONE
+
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # The trailing slash makes url(vendor/...) resolve inside the folder.
 BASE_URL = path2url(str(STATIC_DIR) + "/")
 LOCALE = "de_DE"
-TIMEZONE = ZoneInfo("Europe/Berlin")
 
 
 class FetchRefused(ValueError):
@@ -105,7 +105,7 @@ def total(values: list[Decimal | int | str | None]) -> Decimal:
 def _berlin(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime; store and pass UTC-aware values")
-    return value.astimezone(TIMEZONE)
+    return value.astimezone(LOCAL_TIMEZONE)
 
 
 def day(value: date | datetime | str | None) -> str:

@@ -7,11 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from grants.core.models import utcnow
+from grants.core.models import LOCAL_TIMEZONE, to_utc, utcnow
 from grants.extensions import db
 from grants.programmes import operations
 from grants.programmes.catalogue import DECLARATIONS
-from grants.programmes.forms import LOCAL_TIMEZONE, to_utc
 from grants.programmes.models import Programme
 
 KOMMAN = {

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
-    DecimalField,
     IntegerField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.validators import (
     DataRequired,
@@ -29,27 +25,20 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from grants.core.forms import strip
-from grants.core.money import CENT
+from grants.core.forms import (
+    CheckboxesField,
+    LocaleDecimalField,
+    money_field,
+    strip,
+    whole_cents,
+)
+from grants.core.models import LOCAL_TIMEZONE, to_local
 from grants.programmes.catalogue import (
     ATTACHMENT_KINDS,
     COST_CATEGORIES,
     DECLARATIONS,
     FINANCING_TYPES,
 )
-
-LOCAL_TIMEZONE = ZoneInfo("Europe/Berlin")
-MAX_AMOUNT = 9_999_999_999  # what Numeric(12, 2) holds
-
-
-def to_utc(local: datetime) -> datetime:
-    """A wall-clock time in Berlin (as typed) as a UTC-aware datetime."""
-    return local.replace(tzinfo=LOCAL_TIMEZONE).astimezone(UTC)
-
-
-def to_local(moment: datetime) -> datetime:
-    """A UTC-aware datetime as the naive wall-clock time in Berlin, for a datetime-local input."""
-    return moment.astimezone(LOCAL_TIMEZONE).replace(tzinfo=None)
 
 
 def exists_locally(form, field) -> None:
@@ -62,35 +51,9 @@ def exists_locally(form, field) -> None:
         )
 
 
-def whole_cents(form, field) -> None:
-    """Refuse fractions of a cent."""
-    if field.data is not None and field.data != field.data.quantize(CENT):
-        raise ValidationError(_l("Enter at most two decimal places."))
-
-
 def upper(value: str | None) -> str | None:
     """Filter: programme and lump-sum codes are written in capitals."""
     return value.strip().upper() if isinstance(value, str) else value
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-def money_field(label, required: bool = False, **kwargs) -> DecimalField:
-    """An amount in euros with two decimals, not negative."""
-    return DecimalField(
-        label,
-        places=2,
-        validators=[
-            InputRequired() if required else Optional(),
-            NumberRange(min=0, max=MAX_AMOUNT, message=_l("Enter an amount of 0 or more.")),
-            whole_cents,
-        ],
-        render_kw={"step": "0.01", "min": "0"},
-        **kwargs,
-    )
 
 
 def local_datetime_field(label, **kwargs) -> DateTimeLocalField:
@@ -147,12 +110,12 @@ class ProgrammeForm(_DataForm):
         choices=[SelectChoice("", _l("Please choose")), *_choices(FINANCING_TYPES)],
         validators=[DataRequired()],
     )
-    share_rate = DecimalField(
+    share_rate = LocaleDecimalField(
         _l("Share of the eligible costs in percent"),
         places=2,
         validators=[Optional(), whole_cents],
         description=_l("Only for share financing, e.g. 90."),
-        render_kw={"step": "0.01", "min": "0", "max": "100"},
+        render_kw={"inputmode": "decimal"},
     )
     min_grant = money_field(_l("Minimum grant in euros"))
     max_grant = money_field(_l("Maximum grant in euros"))

@@ -12,7 +12,7 @@ from flask_login import current_user
 import grants.programmes.models  # noqa: F401 - registers the tables
 from grants.core.access import public, roles_required
 from grants.core.forms import ActionForm
-from grants.core.models import utcnow
+from grants.core.models import to_local, utcnow
 from grants.extensions import db
 from grants.organisations.operations import organisations_of
 from grants.programmes import operations
@@ -23,7 +23,7 @@ from grants.programmes.catalogue import (
     FINANCING_TYPES,
     label,
 )
-from grants.programmes.forms import CallForm, LumpSumItemForm, ProgrammeForm, to_local
+from grants.programmes.forms import CallForm, LumpSumItemForm, ProgrammeForm
 from grants.programmes.models import Call, LumpSumItem, Programme
 
 bp = Blueprint("programmes", __name__)

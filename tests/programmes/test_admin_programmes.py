@@ -30,9 +30,9 @@ PROGRAMME = {
     "legal_basis": "Nr. 12 VVG zu § 44 LHO",
     "financing_type": "share",
     "share_rate": "90",
-    "min_grant": "500.00",
-    "max_grant": "5000.00",
-    "total_budget": "40000.00",
+    "min_grant": "500,00",
+    "max_grant": "5.000,00",
+    "total_budget": "40.000,00",
     "eligible_categories": ["fees", "material", "rent"],
     "required_attachments": ["statutes", "tax_exemption"],
     "required_declarations": ["not_started", "subsidy_relevant"],
@@ -45,7 +45,7 @@ CALL = {
     "closes_at": "2027-03-31T23:59",
     "project_start": "2027-04-01",
     "project_end": "2027-12-31",
-    "budget": "20000.00",
+    "budget": "20.000,00",
 }
 
 
@@ -93,8 +93,8 @@ def test_admin_creates_a_programme_with_all_fields(client):
     [
         ({"share_rate": ""}, "share_rate"),
         ({"share_rate": "0"}, "share_rate"),
-        ({"share_rate": "100.01"}, "share_rate"),
-        ({"min_grant": "6000.00"}, "max_grant"),
+        ({"share_rate": "100,01"}, "share_rate"),
+        ({"min_grant": "6.000,00"}, "max_grant"),
         ({"total_budget": ""}, "total_budget"),
         ({"total_budget": "-1"}, "total_budget"),
         ({"eligible_categories": []}, "eligible_categories"),
@@ -134,7 +134,7 @@ def test_admin_edits_a_programme_and_a_rate_is_dropped_outside_share_financing(c
     logged_in_client(client, "admin")
     programme = ProgrammeFactory(code="IKOE", share_rate=Decimal("90"))
     url = f"/admin/programmes/{programme.id}/edit"
-    assert 'value="90.00"' in client.get(url).get_data(as_text=True)
+    assert 'value="90,00"' in client.get(url).get_data(as_text=True)
 
     data = {**PROGRAMME, "name": "Neuer Name", "financing_type": "fixed", "share_rate": "90"}
     response = post_form(client, url, data)
@@ -149,7 +149,7 @@ def test_editing_a_programme_with_minimum_above_maximum_changes_nothing(client):
     logged_in_client(client, "admin")
     programme = ProgrammeFactory(code="IKOE", name="Alter Name")
     url = f"/admin/programmes/{programme.id}/edit"
-    data = {**PROGRAMME, "name": "Neuer Name", "min_grant": "5000.01"}
+    data = {**PROGRAMME, "name": "Neuer Name", "min_grant": "5.000,01"}
     response = post_form(client, url, data)
     assert response.status_code == 200
     assert 'href="#max_grant"' in response.get_data(as_text=True)
@@ -166,7 +166,7 @@ def test_admin_adds_edits_and_deletes_lump_sums(client):
         "code": "a1",
         "label": "Ausstattung Ankommenstreffpunkt",
         "unit": "Raum",
-        "amount": "1000.00",
+        "amount": "1.000,00",
         "max_units": "2",
     }
     assert post_form(client, f"{base}/new", data).status_code == 302
@@ -177,7 +177,7 @@ def test_admin_adds_edits_and_deletes_lump_sums(client):
     assert "Ausstattung Ankommenstreffpunkt" in page
     assert "1.000,00\xa0€" in page
 
-    edited = {**data, "amount": "1200.00", "max_units": ""}
+    edited = {**data, "amount": "1.200,00", "max_units": ""}
     assert post_form(client, f"{base}/{item.id}", edited).status_code == 302
     assert (item.amount, item.max_units) == (Decimal("1200.00"), None)
 
@@ -203,7 +203,7 @@ def test_admin_adds_edits_and_deletes_lump_sums(client):
 def test_a_lump_sum_code_is_used_only_once_per_programme(client):
     logged_in_client(client, "admin")
     item = LumpSumItemFactory(code="A1")
-    data = {"code": "A1", "label": "Doppelt", "unit": "Raum", "amount": "10.00"}
+    data = {"code": "A1", "label": "Doppelt", "unit": "Raum", "amount": "10,00"}
     response = post_form(client, f"/admin/programmes/{item.programme_id}/lump-sums/new", data)
     assert response.status_code == 200
     assert 'href="#code"' in response.get_data(as_text=True)
