@@ -20,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from grants.core.forms import LocaleDecimalField, money_field
+from grants.core.forms import LocaleDecimalField, money_field, whole_cents
 from grants.programmes.catalogue import ATTACHMENT_KINDS, COST_CATEGORIES, DISTRICTS
 
 
@@ -78,13 +78,13 @@ class CostLineForm(FlaskForm):
     quantity = LocaleDecimalField(
         _l("Quantity"),
         places=2,
-        validators=[DataRequired(), NumberRange(min=0.01, max=100000)],
+        validators=[DataRequired(), NumberRange(min=0.01, max=100000), whole_cents],
         render_kw={"inputmode": "decimal"},
     )
     unit_price = LocaleDecimalField(
         _l("Unit price in euros"),
         places=2,
-        validators=[DataRequired(), NumberRange(min=0, max=10_000_000)],
+        validators=[DataRequired(), NumberRange(min=0, max=10_000_000), whole_cents],
         render_kw={"inputmode": "decimal"},
     )
 

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, PasswordField, SelectMultipleField, widgets
+from wtforms.widgets import TextInput
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -56,6 +57,8 @@ class ActionForm(FlaskForm):
 
 class LocaleDecimalField(DecimalField):
     """A decimal as the reader writes it: '1.234,56' in German, '1,234.56' in English."""
+
+    widget = TextInput()  # a number input would drop or mangle the decimal comma
 
     def process_formdata(self, valuelist) -> None:
         if not valuelist or not valuelist[0].strip():

@@ -361,3 +361,29 @@ def test_cost_line_preview_multiplies_as_the_user_types(client, applicant):
     )
     assert client.get(url, query_string={"line-quantity": "x"}).text == "–"
     assert application.cost_lines == []
+
+
+def test_fractions_of_a_cent_are_refused_not_rounded(client, applicant):
+    application = _start(client, CallFactory(), applicant)
+    url = f"/applications/{application.id}/costs"
+    response = post_form(
+        client,
+        url,
+        {
+            "kind": "line",
+            "line-category": "material",
+            "line-description": "Papier",
+            "line-quantity": "1,555",
+            "line-unit_price": "100",
+        },
+    )
+    assert response.status_code == 400
+    assert 'href="#line-quantity"' in response.get_data(as_text=True)
+    assert application.cost_lines == []
+
+
+def test_amount_fields_are_text_inputs_so_the_decimal_comma_survives(client, applicant):
+    application = _start(client, CallFactory(), applicant)
+    page = client.get(f"/applications/{application.id}/financing").get_data(as_text=True)
+    assert 'type="number"' not in page
+    assert re.search(r'<input[^>]*name="own_funds"[^>]*type="text"', page)

@@ -194,15 +194,12 @@ def test_applicant_fills_in_and_submits_a_komman_application(
         add_lump_sum.click()
         expect(messages(page)).to_contain_text(t("The cost line has been added."))
 
-    # BUG, see test_german_amount_with_cents_can_be_typed_into_the_cost_plan: the amount fields
-    # are <input type="number">, so a German amount with cents ("149,90") cannot be entered.
-    # Until that is fixed the material line uses whole euros: 2 × 75 € = 150 €.
     field(page, "line-category").select_option("material")
     field(page, "line-description").fill("Spiele und Bastelmaterial")
     field(page, "line-quantity").fill("2")
-    field(page, "line-unit_price").fill("75")
+    field(page, "line-unit_price").fill("74,95")
     # The live amount of the line (htmx asks the server while typing).
-    expect(page.locator("output#line-amount")).to_have_text(euro("150"))
+    expect(page.locator("output#line-amount")).to_have_text(euro("149.90"))
     page.get_by_role("button", name=t("Add cost line")).click()
     expect(messages(page)).to_contain_text(t("The cost line has been added."))
 
@@ -217,8 +214,10 @@ def test_applicant_fills_in_and_submits_a_komman_application(
         costs.get_by_role("row").filter(
             has_text=t("Subtotal %(category)s", category=t("Material costs"))
         )
-    ).to_contain_text(euro("150"))
-    expect(costs.get_by_role("row").filter(has_text=t("Total costs"))).to_contain_text(euro("2150"))
+    ).to_contain_text(euro("149.90"))
+    expect(costs.get_by_role("row").filter(has_text=t("Total costs"))).to_contain_text(
+        euro("2149.90")
+    )
     assert_accessible(page)
 
     # Financing plan: fixed financing, the grant is the lump-sum total; own funds do the rest.
@@ -229,7 +228,7 @@ def test_applicant_fills_in_and_submits_a_komman_application(
         calculation.get_by_role("row").filter(has_text=t("Largest possible grant"))
     ).to_contain_text(euro("2000"))
     assert_accessible(page)
-    field(page, "own_funds").fill("150")
+    field(page, "own_funds").fill("149,90")
     field(page, "requested_grant").fill("2000")
     page.locator("main form").get_by_role("button", name=t("Save and continue")).click()
 
@@ -262,7 +261,7 @@ def test_applicant_fills_in_and_submits_a_komman_application(
     expect(main).to_contain_text(TITLE)
     expect(main).to_contain_text(statutes_pdf.name)
     expect(page.get_by_role("table", name=t("Cost plan")).get_by_role("row").last).to_contain_text(
-        euro("2150")
+        euro("2149.90")
     )
     assert_accessible(page)
     main.get_by_role("button", name=t("Submit the application")).click()
@@ -371,15 +370,6 @@ def test_applicant_downloads_the_summary_pdf_and_reads_the_calls_in_english(
     assert_accessible(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG in grants/core/forms.py: LocaleDecimalField keeps WTForms' NumberInput, so amounts "
-        'render as <input type="number">. The browser does not keep the German text "149,90" '
-        "(Chromium drops the comma or submits '149.9', which the German parser refuses) and "
-        'it blanks German values written into value="…". Remove this marker once fixed.'
-    ),
-)
 def test_german_amount_with_cents_can_be_typed_into_the_cost_plan(page: Page, t, euro):
     seed_demo()
     db.session.commit()
