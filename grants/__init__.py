@@ -56,6 +56,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     from grants.organisations.views import bp as organisations_bp
     from grants.pages.views import bp as pages_bp
     from grants.programmes.views import bp as programmes_bp
+    from grants.reviews.views import bp as reviews_bp
 
     blueprints = (
         core_bp,
@@ -65,6 +66,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
         admin_bp,
         programmes_bp,
         applications_bp,
+        reviews_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

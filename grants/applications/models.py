@@ -45,6 +45,9 @@ class Application(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The case worker in charge (staff queue: "assigned to me" / "unassigned").
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
 
     # Organisation data as given with this application (pre-filled from the profile).
     organisation_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -71,7 +74,8 @@ class Application(db.Model):
 
     organisation: Mapped[Organisation] = relationship()
     call: Mapped[Call] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
     cost_lines: Mapped[list[CostLine]] = relationship(
         back_populates="application", order_by="CostLine.id", cascade="all, delete-orphan"
     )
@@ -95,6 +99,10 @@ class Application(db.Model):
             "status IN ('draft', 'withdrawn') "
             "OR (reference IS NOT NULL AND submitted_at IS NOT NULL)",
             name="submitted_has_reference",
+        ),
+        CheckConstraint(
+            "status NOT IN ('approved', 'rejected') OR decided_at IS NOT NULL",
+            name="decided_has_date",
         ),
         CheckConstraint("own_funds IS NULL OR own_funds >= 0", name="own_funds_non_negative"),
         CheckConstraint(

@@ -1,0 +1,1 @@
+"""Review of submitted applications: queue, checks, change requests, decisions, four-eyes sign-off."""
