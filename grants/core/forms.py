@@ -7,7 +7,6 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, PasswordField, SelectMultipleField, widgets
-from wtforms.widgets import TextInput
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -15,6 +14,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import TextInput
 
 from grants.core.money import CENT
 
