@@ -20,7 +20,7 @@ from grants.applications.models import (
     ReferenceCounter,
     ThirdPartyFunding,
 )
-from grants.applications.sections import problems
+from grants.applications.sections import SECTIONS, problems
 from grants.auth.models import User
 from grants.core import audit
 from grants.core.models import utcnow
@@ -29,6 +29,7 @@ from grants.extensions import db
 from grants.organisations.models import Membership, Organisation
 from grants.organisations.operations import PROFILE_FIELDS
 from grants.programmes.models import Call, LumpSumItem
+from grants.reviews.operations import answer_change_request, open_change_request
 
 PROJECT_FIELDS = (
     "title",
@@ -103,9 +104,21 @@ def create_draft(call: Call, organisation: Organisation, user: User) -> Applicat
     return application
 
 
-def ensure_editable(application: Application) -> None:
-    """Only drafts and applications with requested changes can be edited."""
-    if application.status not in ("draft", "changes_requested"):
+def editable_sections(application: Application) -> set[str]:
+    """The sections the applicant may change: all in a draft, the requested ones after a
+    change request (all, if the request names none), none otherwise."""
+    if application.status == "draft":
+        return set(SECTIONS)
+    if application.status == "changes_requested":
+        change_request = open_change_request(application)
+        named = set(change_request.sections) if change_request else set()
+        return named or set(SECTIONS)
+    return set()
+
+
+def ensure_editable(application: Application, section: str) -> None:
+    """Refuse changes to a section that is not open for editing."""
+    if section not in editable_sections(application):
         raise ApplicationError("not_editable")
 
 
@@ -116,7 +129,7 @@ def _touch(application: Application, section: str) -> None:
 
 def save_organisation_data(application: Application, data: dict[str, Any], user: User) -> None:
     """Store the organisation data given with this application."""
-    ensure_editable(application)
+    ensure_editable(application, "organisation")
     data = dict(data)
     if data.get("tax_exemption_date") is not None:
         data["tax_exemption_date"] = data["tax_exemption_date"].isoformat()
@@ -127,7 +140,7 @@ def save_organisation_data(application: Application, data: dict[str, Any], user:
 
 def save_project(application: Application, data: dict[str, Any], user: User) -> None:
     """Store the project section (incomplete values are fine in a draft)."""
-    ensure_editable(application)
+    ensure_editable(application, "project")
     for field in PROJECT_FIELDS:
         if field in data:
             setattr(application, field, data[field])
@@ -144,7 +157,7 @@ def add_cost_line(
     user: User,
 ) -> CostLine:
     """Add a line 'quantity × unit price' in an eligible category."""
-    ensure_editable(application)
+    ensure_editable(application, "costs")
     if category not in application.call.programme.eligible_categories:
         raise ApplicationError("category_not_eligible")
     line = CostLine(
@@ -168,7 +181,7 @@ def add_cost_line(
 
 def add_lump_sum(application: Application, item: LumpSumItem, units: int, user: User) -> CostLine:
     """Add units of a catalogue lump sum; the catalogue fixes the price and the maximum."""
-    ensure_editable(application)
+    ensure_editable(application, "costs")
     if item.programme_id != application.call.programme_id:
         raise ApplicationError("lump_sum_unknown")
     already = sum(
@@ -199,7 +212,7 @@ def add_lump_sum(application: Application, item: LumpSumItem, units: int, user: 
 
 def remove_cost_line(application: Application, line: CostLine, user: User) -> None:
     """Delete a line of the cost plan."""
-    ensure_editable(application)
+    ensure_editable(application, "costs")
     application.cost_lines.remove(line)
     audit.record(
         "application.cost_line_removed",
@@ -212,7 +225,7 @@ def remove_cost_line(application: Application, line: CostLine, user: User) -> No
 
 def save_financing(application: Application, data: dict[str, Any], user: User) -> None:
     """Store own funds, fees, the requested grant and the third-party funds."""
-    ensure_editable(application)
+    ensure_editable(application, "financing")
     application.own_funds = data.get("own_funds")
     application.participant_fees = data.get("participant_fees")
     application.requested_grant = data.get("requested_grant")
@@ -234,7 +247,7 @@ def save_declarations(
     user: User,
 ) -> None:
     """Store which declarations were confirmed and the input-tax answer."""
-    ensure_editable(application)
+    ensure_editable(application, "declarations")
     application.declarations = {code: bool(value) for code, value in declared.items()}
     application.input_tax_deduction = input_tax_deduction
     _touch(application, "declarations")
@@ -332,6 +345,7 @@ def submit_application(
         raise ApplicationError("incomplete", problems=found)
     if application.reference is None:
         application.reference = next_reference(application.call.programme.code, now.year)
+    answer_change_request(application)
     application.submitted_at = now
     workflow.apply_transition(application, "submit", user, seen_status=seen_status)
     number = (

@@ -98,9 +98,9 @@ def _error_message(error: operations.ApplicationError) -> str:
     return messages[error.code]
 
 
-def _editable_or_redirect(application: Application):
-    """None when the application may be edited, else a redirect to its overview."""
-    if application.status in ("draft", "changes_requested"):
+def _editable_or_redirect(application: Application, section: str):
+    """None when the section may be edited, else a redirect to the overview."""
+    if section in operations.editable_sections(application):
         return None
     flash(_error_message(operations.ApplicationError("not_editable")), "warning")
     return redirect(url_for("applications.overview", application_id=application.id))
@@ -155,8 +155,9 @@ def overview(application_id: int):
         "applications/overview.html",
         application=application,
         states=section_states(application),
+        change_request=operations.open_change_request(application),
         sections=SECTIONS,
-        editable=application.status in ("draft", "changes_requested"),
+        editable=operations.editable_sections(application),
     )
 
 
@@ -164,7 +165,7 @@ def overview(application_id: int):
 @roles_required("applicant")
 def organisation(application_id: int):
     application = operations.get_member_application_or_404(current_user, application_id)
-    if (redirect_response := _editable_or_redirect(application)) is not None:
+    if (redirect_response := _editable_or_redirect(application, "organisation")) is not None:
         return redirect_response
     form = OrganisationForm(data=_organisation_form_data(application))
     if form.validate_on_submit():
@@ -187,7 +188,7 @@ def _organisation_form_data(application: Application) -> dict:
 @roles_required("applicant")
 def project(application_id: int):
     application = operations.get_member_application_or_404(current_user, application_id)
-    if (redirect_response := _editable_or_redirect(application)) is not None:
+    if (redirect_response := _editable_or_redirect(application, "project")) is not None:
         return redirect_response
     form = ProjectForm(obj=application)
     if form.validate_on_submit():
@@ -208,7 +209,7 @@ def project(application_id: int):
 @roles_required("applicant")
 def costs(application_id: int):
     application = operations.get_member_application_or_404(current_user, application_id)
-    if (redirect_response := _editable_or_redirect(application)) is not None:
+    if (redirect_response := _editable_or_redirect(application, "costs")) is not None:
         return redirect_response
     programme = application.call.programme
     line_form = CostLineForm(prefix="line")
@@ -284,7 +285,7 @@ def delete_cost_line(application_id: int, line_id: int):
     line = db.session.get(CostLine, line_id)
     if line is None or line.application_id != application.id:
         abort(404)
-    if (redirect_response := _editable_or_redirect(application)) is not None:
+    if (redirect_response := _editable_or_redirect(application, "costs")) is not None:
         return redirect_response
     if ActionForm().validate_on_submit():
         operations.remove_cost_line(application, line, current_user)
@@ -297,7 +298,7 @@ def delete_cost_line(application_id: int, line_id: int):
 @roles_required("applicant")
 def financing(application_id: int):
     application = operations.get_member_application_or_404(current_user, application_id)
-    if (redirect_response := _editable_or_redirect(application)) is not None:
+    if (redirect_response := _editable_or_redirect(application, "financing")) is not None:
         return redirect_response
     form = FinancingForm(obj=application) if request.method == "GET" else FinancingForm()
     if form.validate_on_submit():
@@ -325,7 +326,7 @@ def financing(application_id: int):
 @roles_required("applicant")
 def attachments(application_id: int):
     application = operations.get_member_application_or_404(current_user, application_id)
-    if (redirect_response := _editable_or_redirect(application)) is not None:
+    if (redirect_response := _editable_or_redirect(application, "attachments")) is not None:
         return redirect_response
     form = AttachmentForm()
     status = 200
@@ -356,7 +357,7 @@ def delete_attachment(application_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.application_id != application.id:
         abort(404)
-    if (redirect_response := _editable_or_redirect(application)) is not None:
+    if (redirect_response := _editable_or_redirect(application, "attachments")) is not None:
         return redirect_response
     if ActionForm().validate_on_submit():
         storage.delete_attachment(attachment, current_user)
@@ -412,7 +413,7 @@ def _declarations_form(application: Application) -> DeclarationsForm:
 @roles_required("applicant")
 def declarations(application_id: int):
     application = operations.get_member_application_or_404(current_user, application_id)
-    if (redirect_response := _editable_or_redirect(application)) is not None:
+    if (redirect_response := _editable_or_redirect(application, "declarations")) is not None:
         return redirect_response
     form = _declarations_form(application)
     if form.validate_on_submit():
@@ -438,7 +439,7 @@ def check(application_id: int):
         problems=problems(application),
         form=ActionForm(),
         sections=SECTIONS,
-        editable=application.status in ("draft", "changes_requested"),
+        editable=operations.editable_sections(application),
         calculation=calculate_grant(application),
         deadline_passed=not application.call.is_open(),
     )

@@ -1,1 +1,1 @@
-"""Review of submitted applications: queue, checks, change requests, decisions, four-eyes sign-off."""
+"""Review: queue, checks, change requests, decisions and the four-eyes sign-off."""
