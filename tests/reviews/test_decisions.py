@@ -41,7 +41,7 @@ def in_review(staff: User, call=None) -> Application:
 def propose(application, staff, amount="1080.00", **overrides):
     values = {
         "kind": "approval",
-        "amount": Decimal(amount),
+        "amount": None if amount is None else Decimal(amount),
         "reasons": None,
         "conditions": None,
         **PERIOD,
