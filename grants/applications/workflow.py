@@ -110,6 +110,7 @@ TRANSITIONS = {
             "changes_requested",
             ("staff",),
             _l("Request changes"),
+            notifications=("changes_requested",),
         ),
         Transition(
             "propose_decision",
@@ -117,6 +118,7 @@ TRANSITIONS = {
             "decision_proposed",
             ("staff",),
             _l("Propose decision"),
+            notifications=("proposal_waiting",),
         ),
         Transition(
             "return_proposal",
@@ -131,6 +133,7 @@ TRANSITIONS = {
             "approved",
             ("approver",),
             _l("Sign off approval"),
+            notifications=("decision_made",),
             letter=True,
         ),
         Transition(
@@ -139,6 +142,7 @@ TRANSITIONS = {
             "rejected",
             ("approver",),
             _l("Sign off rejection"),
+            notifications=("decision_made",),
             letter=True,
         ),
     )

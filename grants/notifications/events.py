@@ -38,6 +38,20 @@ def staff_members(application) -> list[User]:
     )
 
 
+def approvers(application) -> list[User]:
+    """Every active approver except the one who proposed the decision."""
+    users = list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole)
+            .where(UserRole.role == "approver", User.active)
+            .order_by(User.id)
+        )
+    )
+    proposer = application.decisions[-1].proposed_by_id if application.decisions else None
+    return [user for user in users if user.id != proposer]
+
+
 def staff_members_if_submitted(application) -> list[User]:
     """Case workers, when the application had reached them."""
     return staff_members(application) if application.reference else []
@@ -51,6 +65,11 @@ class Event:
 
 
 EVENTS = {
+    "changes_requested": Event(
+        "reviews/changes_requested", organisation_members, "applications.overview"
+    ),
+    "decision_made": Event("reviews/decided", organisation_members, "applications.overview"),
+    "proposal_waiting": Event("reviews/proposal_waiting", approvers, "reviews.show"),
     "submission_receipt": Event(
         "applications/submitted", organisation_members, "applications.overview"
     ),

@@ -126,3 +126,36 @@ class NoteForm(FlaskForm):
         validators=[DataRequired(), Length(max=5000)],
         description=_l("Only staff see notes; the applicant never does."),
     )
+
+
+class DecisionForm(FlaskForm):
+    kind = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("approve", _l("Approve (fully or partly)")),
+            SelectChoice("reject", _l("Reject")),
+        ],
+        validators=[DataRequired(message=_l("Choose approval or rejection."))],
+    )
+    amount = money_field(
+        _l("Grant in euros"),
+        description=_l(
+            "At most the largest possible grant; less than requested makes a partial approval."
+        ),
+    )
+    reasons = TextAreaField(
+        _l("Reasons"),
+        validators=[Optional(), Length(max=10000)],
+        description=_l("Required for a partial approval and a rejection."),
+    )
+    conditions = TextAreaField(
+        _l("Conditions (Nebenbestimmungen)"), validators=[Optional(), Length(max=10000)]
+    )
+    period_start = DateField(_l("Approval period from"), validators=[Optional()])
+    period_end = DateField(_l("Approval period until"), validators=[Optional()])
+
+
+class ReturnForm(FlaskForm):
+    comment = TextAreaField(
+        _l("Comment for the case worker"), validators=[DataRequired(), Length(max=5000)]
+    )

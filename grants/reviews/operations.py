@@ -14,7 +14,7 @@ from grants.applications.financing import compute_grant, rules_of
 from grants.applications.models import Application, CostLine
 from grants.auth.models import User
 from grants.core import audit
-from grants.core.models import utcnow
+from grants.core.models import to_local, utcnow
 from grants.core.money import ZERO
 from grants.extensions import db
 from grants.programmes.models import Call, Programme
@@ -189,7 +189,7 @@ def request_changes(
     seen_status: str | None = None,
 ) -> ChangeRequest:
     """Ask the applicant to complete named sections by a deadline; they may edit again."""
-    if deadline <= utcnow().date():
+    if deadline <= to_local(utcnow()).date():  # "today" in Berlin
         raise ReviewError("deadline_past")
     change_request = ChangeRequest(
         application=application,
