@@ -35,6 +35,15 @@ assets: node_modules/.package-lock.json
 translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d grants/translations 2>/dev/null
 
+# Collect the UI strings (`_`, `gettext`, lazy `_l`) from code and templates into messages.pot
+# (git-ignored) and merge them into the German catalogue; then translate and `make translations`.
+.PHONY: messages
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F grants/translations/babel.cfg -k _l --add-comments=Translators: \
+		--project=grants --sort-by-file -o grants/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i grants/translations/messages.pot -d grants/translations -l de \
+		--no-fuzzy-matching --ignore-obsolete
+
 run: install
 	mkdir -p var
 	GRANTS_ENV=dev $(FLASK) db upgrade
