@@ -154,3 +154,285 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"An account for {email} exists already.") from None
         db.session.commit()
         click.echo(f"Created {user.email} with roles {', '.join(sorted(user.roles))}.")
+
+    @app.cli.command("seed-bench")
+    @click.option(
+        "--applications",
+        default=50_000,
+        show_default=True,
+        type=click.IntRange(1, 2_000_000),
+        help="Submitted applications (every status but draft) to add.",
+    )
+    @click.option(
+        "--drafts",
+        default=None,
+        type=click.IntRange(0, 2_000_000),
+        help="Drafts to add besides [default: a tenth of --applications].",
+    )
+    @click.option("--seed", default=2026, show_default=True, help="Seed of the random numbers.")
+    def seed_bench_command(applications: int, drafts: int | None, seed: int) -> None:
+        """Fill the database with many applications for the queue benchmark (never in production).
+
+        Not idempotent: every run adds another batch (new users, organisations, applications
+        with the next free reference numbers). Benchmark on a fresh database. The demo accounts
+        are created first (seed-demo), so the staff logins of seed-demo work. Rows are written
+        in bulk (multi-row INSERTs of 5,000); there are no cost lines, versions or decisions.
+        """
+        import random
+        import time as clock
+        from datetime import timedelta
+
+        from sqlalchemy import func, insert
+
+        from grants.applications.models import ReferenceCounter
+        from grants.auth.models import hasher
+        from grants.organisations.models import Membership
+        from grants.programmes.catalogue import DISTRICTS
+        from grants.reviews.models import ChangeRequest
+
+        if not current_app.config["SEED_DEMO_ALLOWED"]:
+            raise click.ClickException("seed-bench is disabled in this environment.")
+        places = (
+            "Wiesdorf", "Manfort", "Rheindorf", "Hitdorf", "Küppersteg", "Bürrig", "Opladen",
+            "Quettingen", "Bergisch Neukirchen", "Schlebusch", "Steinbüchel", "Lützenkirchen",
+            "Alkenrath", "Leverkusen",
+        )  # fmt: skip
+        organisation_kinds = (
+            ("Kulturverein", "ev", " e.V."),
+            ("Elternverein", "ev", " e.V."),
+            ("Frauennetzwerk", "ev", " e.V."),
+            ("Sportverein", "ev", " e.V."),
+            ("Förderverein Integration", "ev", " e.V."),
+            ("Nachbarschaftshilfe", "association_unregistered", ""),
+            ("Flüchtlingsinitiative", "association_unregistered", ""),
+            ("Bildungswerk", "ggmbh", " gGmbH"),
+            ("Jugendhilfe", "ggmbh", " gGmbH"),
+            ("Moscheegemeinde", "ev", " e.V."),
+            ("Kirchengemeinde", "church", ""),
+            ("Begegnungszentrum", "ev", " e.V."),
+        )
+        adjectives = (
+            "", "", "Deutsch-Türkischer ", "Deutsch-Syrischer ", "Afrikanischer ",
+            "Interkultureller ", "Internationaler ", "Ukrainischer ", "Kurdischer ",
+            "Polnischer ", "Griechischer ", "Italienischer ", "Eritreischer ", "Afghanischer ",
+        )  # fmt: skip
+        project_kinds = (
+            "Sprachcafé", "Ankommenstreffpunkt", "Begegnungsfest", "Hausaufgabenhilfe",
+            "Patenschaften", "Frauentreff", "Elterncafé", "Fahrradwerkstatt", "Lesepaten",
+            "Workshop gegen Rassismus", "Internationales Kochen", "Behördenlotsen",
+            "Ehrenamtsschulung", "Theaterprojekt", "Fußball für alle", "Dolmetscherpool",
+            "Begleitung im Alltag", "Ausstellung Heimat", "Nähcafé", "Computerkurs",
+        )  # fmt: skip
+        first_names = (
+            "Amira", "Jonas", "Sabine", "Mehmet", "Olena", "Thomas", "Fatma", "Lukas", "Aylin",
+            "Peter", "Nadia", "Stefan", "Yusuf", "Maria", "Hanna", "Ali", "Julia", "Dariusz",
+        )  # fmt: skip
+        last_names = (
+            "Yilmaz", "Becker", "Schmitz", "Kaya", "Kowalski", "Müller", "Demir", "Schneider",
+            "Hoffmann", "Haddad", "Wagner", "Petrenko", "Fischer", "Öztürk", "Weber", "Klein",
+        )  # fmt: skip
+        streets = (
+            "Hauptstraße", "Kölner Straße", "Düsseldorfer Straße", "Bahnhofstraße",
+            "Friedrich-Ebert-Straße", "Opladener Platz", "Wiesdorfer Platz", "Am Stadtpark",
+        )  # fmt: skip
+
+        drafts = applications // 10 if drafts is None else drafts
+        rng = random.Random(seed)
+        started = clock.monotonic()
+        now = utcnow()
+        tag = f"{now:%Y%m%d%H%M%S}"  # keeps e-mail addresses unique across runs
+        chunk = 5_000
+
+        def bulk(model, rows: list[dict], returning=None) -> list:
+            """Multi-row INSERTs in chunks; the new ids in order when asked."""
+            ids = []
+            for start in range(0, len(rows), chunk):
+                part = rows[start : start + chunk]
+                if returning is None:
+                    db.session.execute(insert(model), part)
+                else:
+                    statement = insert(model).returning(returning, sort_by_parameter_order=True)
+                    ids += db.session.scalars(statement, part).all()
+            return ids
+
+        seed_demo()
+        db.session.flush()
+        password_hash = hasher.hash(DEMO_PASSWORD)
+
+        # Staff: the demo case worker plus colleagues to assign applications to.
+        staff_ids = bulk(
+            User,
+            [
+                {
+                    "email": f"bench{tag}-staff{i}@bench.example",
+                    "full_name": f"{rng.choice(first_names)} {rng.choice(last_names)}",
+                    "password_hash": password_hash,
+                    "locale": "de",
+                    "active": True,
+                    "created_at": now,
+                    "confirmed_at": now,
+                }
+                for i in range(7)
+            ],
+            returning=User.id,
+        )
+        bulk(UserRole, [{"user_id": i, "role": "staff", "granted_at": now} for i in staff_ids])
+        staff_ids.append(find_user_by_email("sachbearbeitung@demo.example").id)
+
+        # Organisations, each with one applicant who created its applications.
+        organisation_count = max(applications // 25, 20)
+        organisation_rows = []
+        for i in range(organisation_count):
+            place = rng.choice(places)
+            kind, legal_form, suffix = rng.choice(organisation_kinds)
+            adjective = rng.choice(adjectives) if "verein" in kind else ""  # all masculine
+            name = f"{adjective}{kind} {place}{suffix}"
+            organisation_rows.append(
+                {
+                    "name": name,
+                    "legal_form": legal_form,
+                    "street": f"{rng.choice(streets)} {rng.randint(1, 120)}",
+                    "postcode": rng.choice(("51371", "51373", "51375", "51377", "51379", "51381")),
+                    "city": "Leverkusen",
+                    "contact_name": f"{rng.choice(first_names)} {rng.choice(last_names)}",
+                    "contact_email": f"kontakt{i}@bench.example",
+                    "iban": "DE89370400440532013000",
+                    "account_holder": name,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        organisation_ids = bulk(Organisation, organisation_rows, returning=Organisation.id)
+        applicant_ids = bulk(
+            User,
+            [
+                {
+                    "email": f"bench{tag}-org{i}@bench.example",
+                    "full_name": row["contact_name"],
+                    "password_hash": password_hash,
+                    "locale": "de",
+                    "active": True,
+                    "created_at": now,
+                    "confirmed_at": now,
+                }
+                for i, row in enumerate(organisation_rows)
+            ],
+            returning=User.id,
+        )
+        bulk(
+            UserRole,
+            [{"user_id": i, "role": "applicant", "granted_at": now} for i in applicant_ids],
+        )
+        bulk(
+            Membership,
+            [
+                {"organisation_id": o, "user_id": u, "is_admin": True, "created_at": now}
+                for o, u in zip(organisation_ids, applicant_ids, strict=True)
+            ],
+        )
+
+        # A call per programme and year for the last four years (the demo calls are this year's).
+        programmes = db.session.scalars(select(Programme).order_by(Programme.id)).all()
+        for programme in programmes:
+            for years_ago in range(1, 4):
+                year = now.year - years_ago
+                opens = now.replace(year=year, month=1, day=15, hour=0, minute=0)
+                db.session.add(
+                    Call(
+                        programme=programme,
+                        title=f"Förderaufruf {programme.code} {year}",
+                        opens_at=opens,
+                        closes_at=opens + timedelta(days=120),
+                        project_start=opens.date().replace(month=5, day=1),
+                        project_end=opens.date().replace(month=12, day=31),
+                    )
+                )
+        db.session.flush()
+        calls = db.session.scalars(
+            select(Call).join(Call.programme).where(Call.opens_at < now)
+        ).all()
+
+        # Reference numbers continue from the counters and the counters are moved on.
+        counters = {
+            (row.code, row.year): row.last_number
+            for row in db.session.scalars(select(ReferenceCounter))
+        }
+        statuses = [
+            ("submitted", 20),
+            ("in_review", 25),
+            ("changes_requested", 10),
+            ("decision_proposed", 5),
+            ("approved", 25),
+            ("rejected", 8),
+            ("withdrawn", 7),
+        ]
+        status_names = [s for s, _weight in statuses]
+        status_weights = [w for _s, w in statuses]
+        districts = list(DISTRICTS)
+        rows = []
+        for i in range(applications + drafts):
+            call = rng.choice(calls)
+            status = "draft" if i >= applications else rng.choices(status_names, status_weights)[0]
+            window_end = min(call.closes_at, now)
+            moment = call.opens_at + (window_end - call.opens_at) * rng.random()
+            position = rng.randrange(organisation_count)
+            row = {
+                "organisation_id": organisation_ids[position],
+                "call_id": call.id,
+                "status": status,
+                "reference": None,
+                "created_by_id": applicant_ids[position],
+                "created_at": moment - timedelta(days=rng.randint(1, 20)),
+                "updated_at": moment,
+                "submitted_at": None,
+                "decided_at": None,
+                "assigned_to_id": None,
+                "organisation_data": {},
+                "title": f"{rng.choice(project_kinds)} {rng.choice(places)}",
+                "district": rng.choice(districts),
+                "declarations": {},
+                "touched_sections": [],
+                "requested_grant": rng.randrange(500, 25_000, 50),
+            }
+            if status != "draft":
+                key = (call.programme.code, moment.year)
+                counters[key] = counters.get(key, 0) + 1
+                row["reference"] = f"{key[0]}-{key[1]}-{counters[key]:04d}"
+                row["submitted_at"] = moment
+                if status != "submitted" or rng.random() < 0.3:
+                    row["assigned_to_id"] = rng.choice(staff_ids)
+                if status in ("approved", "rejected"):
+                    row["decided_at"] = min(moment + timedelta(days=rng.randint(10, 90)), now)
+            rows.append(row)
+        rng.shuffle(rows)  # ids do not follow the submission order, as in real life
+        application_ids = bulk(Application, rows, returning=Application.id)
+
+        # An open change request for every application waiting for changes; some are late.
+        bulk(
+            ChangeRequest,
+            [
+                {
+                    "application_id": application_id,
+                    "message": "Bitte reichen Sie die Satzung und einen Kostenvoranschlag nach.",
+                    "sections": ["attachments"],
+                    "deadline": (row["submitted_at"] + timedelta(days=rng.randint(14, 60))).date(),
+                    "requested_by_id": rng.choice(staff_ids),
+                    "requested_at": row["submitted_at"] + timedelta(days=7),
+                }
+                for application_id, row in zip(application_ids, rows, strict=True)
+                if row["status"] == "changes_requested"
+            ],
+        )
+        for (code, year), last_number in counters.items():
+            counter = db.session.get(ReferenceCounter, (code, year))
+            if counter is None:
+                db.session.add(ReferenceCounter(code=code, year=year, last_number=last_number))
+            else:
+                counter.last_number = last_number
+        db.session.commit()
+        total = db.session.scalar(select(func.count()).select_from(Application))
+        click.echo(
+            f"Added {applications:,} submitted applications and {drafts:,} drafts of "
+            f"{organisation_count:,} organisations in {clock.monotonic() - started:.1f} s "
+            f"({total:,} applications in the database). Staff logins: password {DEMO_PASSWORD}."
+        )

@@ -34,7 +34,9 @@ from grants.core.access import roles_required
 from grants.core.audit import AuditEvent
 from grants.core.forms import ActionForm
 from grants.core.models import to_local, utcnow
+from grants.core.urls import safe_next
 from grants.extensions import db
+from grants.programmes.catalogue import DISTRICTS
 from grants.reviews import operations
 from grants.reviews.diff import diff_snapshots
 from grants.reviews.forms import (
@@ -53,6 +55,15 @@ from grants.reviews.operations import (
     FORMAL_CHECK_ITEMS,
     REVIEWABLE,
     ReviewError,
+)
+from grants.reviews.queue import (
+    OVERDUE_DAYS,
+    QUEUE_STATUSES,
+    QueueFilters,
+    active_staff,
+    calls_for_filter,
+    load_queue,
+    page_numbers,
 )
 
 bp = Blueprint("reviews", __name__, url_prefix="/review")
@@ -409,3 +420,84 @@ def arithmetic(application_id: int):
     db.session.commit()
     flash(_("The arithmetic check has been saved; the grant is recomputed."), "success")
     return _back(application, "arithmetic")
+
+
+# --- The staff queue ---------------------------------------------------------------------
+
+
+@bp.route("", methods=["GET"])
+@roles_required(*READ_ROLES)
+def queue():
+    filters = QueueFilters.from_args(request.args)
+    staff = active_staff()
+    calls = calls_for_filter()
+    # Labels are translated once here, not once per row in the template.
+    status_labels = {code: str(status.staff_label) for code, status in STATUSES.items()}
+    district_labels = {code: str(label) for code, label in DISTRICTS.items()}
+    return render_template(
+        "reviews/queue.html",
+        result=load_queue(filters, current_user),
+        calls=calls,
+        calls_by_id={call.id: call for call in calls},
+        staff=staff,
+        can_assign="staff" in current_user.roles,
+        local_date=_local_date_formatter(),
+        status_choices=[(code, status_labels[code]) for code in QUEUE_STATUSES],
+        status_labels=status_labels,
+        district_choices=list(district_labels.items()),
+        district_labels=district_labels,
+        overdue_days=OVERDUE_DAYS,
+        page_numbers=page_numbers,
+    )
+
+
+@bp.route("/<int:application_id>/assign", methods=["POST"])
+@roles_required("staff")
+def assign(application_id: int):
+    application = _application_or_404(application_id)
+    back = safe_next(request.form.get("next")) or url_for("reviews.queue")
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(_("The form had expired. Please send it again."), "error")
+        return redirect(back)
+    chosen = (request.form.get("assignee_id") or "").strip()
+    if request.form.get("assign") == "me":
+        chosen = str(current_user.id)
+    assignee = None
+    if chosen:
+        staff_ids = {staff_id for staff_id, _name in active_staff()}
+        if not chosen.isdigit() or int(chosen) not in staff_ids:
+            flash(_("Choose an active member of staff."), "error")
+            return redirect(back)
+        assignee = db.session.get(User, int(chosen))
+    operations.assign(application, assignee, current_user)
+    db.session.commit()
+    if assignee is None:
+        flash(_("%(reference)s is now unassigned.", reference=application.reference), "success")
+    else:
+        flash(
+            _(
+                "%(reference)s is now assigned to %(name)s.",
+                reference=application.reference,
+                name=assignee.full_name,
+            ),
+            "success",
+        )
+    return redirect(back)
+
+
+def _local_date_formatter():
+    """Format dates and UTC moments as Berlin dates, with the locale looked up once a page."""
+    from datetime import datetime
+
+    from babel.dates import format_date as babel_format_date
+    from flask_babel import get_locale, get_timezone
+
+    locale, zone = get_locale(), get_timezone()
+
+    def local_date(value) -> str:
+        if isinstance(value, datetime):
+            value = value.astimezone(zone).date()
+        return babel_format_date(value, "medium", locale=locale)
+
+    return local_date

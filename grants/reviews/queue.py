@@ -1,0 +1,426 @@
+"""The staff queue: filters from the URL, one query for a page, one GROUP BY for the counts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Index,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import aliased, contains_eager, load_only, raiseload
+
+from grants.applications.models import Application
+from grants.applications.workflow import STATUSES
+from grants.auth.models import User, UserRole
+from grants.core.models import LOCAL_TIMEZONE, utcnow
+from grants.extensions import db
+from grants.organisations.models import Organisation
+from grants.programmes.catalogue import DISTRICTS
+from grants.programmes.models import Call, Programme
+from grants.reviews.models import ChangeRequest
+
+PAGE_SIZE = 25
+# Submitted, in review or proposed for this many days without a decision: overdue.
+OVERDUE_DAYS = 28
+MAX_SEARCH_LENGTH = 100
+# Up to this many search results the matches are collected first and then sorted (see
+# queue_query); about where that and scanning in submission order cost the same at 50,000.
+FEW_MATCHES = 1000
+
+QUEUE_STATUSES = tuple(code for code in STATUSES if code != "draft")
+# States in which staff (or the approver) owe the next step.
+WAITING_FOR_STAFF = ("submitted", "in_review", "decision_proposed")
+SORT_KEYS = ("submitted_at", "reference", "title", "organisation", "status")
+DIRECTIONS = ("asc", "desc")
+
+Assignee = aliased(User, name="assignee")
+
+# Written as literals, not bound parameters, so PostgreSQL can match the partial indexes below
+# also in the generic plans of prepared statements.
+IN_QUEUE = "submitted_at IS NOT NULL AND status <> 'draft'"
+
+# The indexes the queue needs (declared here, beside the queries they serve; migration 0004).
+# Counts per status: an index-only scan over the queue's rows, not the whole table.
+Index(
+    "ix_application_queue_status",
+    Application.status,
+    postgresql_where=text(IN_QUEUE),
+    sqlite_where=text(IN_QUEUE),
+)
+# Counts when a call or programme is chosen.
+Index(
+    "ix_application_queue_call",
+    Application.call_id,
+    Application.status,
+    postgresql_where=text(IN_QUEUE),
+    sqlite_where=text(IN_QUEUE),
+)
+# The first page, newest first: read backwards, stop after 25 rows.
+Index(
+    "ix_application_queue_submitted",
+    Application.submitted_at,
+    Application.id,
+    postgresql_where=text(IN_QUEUE),
+    sqlite_where=text(IN_QUEUE),
+)
+# The search: trigram indexes serve ILIKE '%…%' (PostgreSQL with pg_trgm only).
+for _column in (Application.reference, Application.title, Organisation.name):
+    Index(
+        f"ix_{_column.class_.__tablename__}_{_column.key}_trgm",
+        _column,
+        postgresql_using="gin",
+        postgresql_ops={_column.key: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the staff member asked for in the URL; unknown or malformed values are dropped."""
+
+    programme: int | None = None
+    call: int | None = None
+    status: str | None = None
+    district: str | None = None
+    assigned: str | None = None  # "me", "unassigned" or a user id
+    overdue: bool = False
+    q: str = ""
+    sort: str = "submitted_at"
+    dir: str = "desc"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> QueueFilters:
+        """Read the filters from request.args, ignoring what cannot be understood."""
+
+        def number(name: str) -> int | None:
+            value = (args.get(name) or "").strip()
+            return int(value) if value.isdigit() and len(value) < 10 else None
+
+        status = args.get("status")
+        district = args.get("district")
+        assigned = (args.get("assigned") or "").strip()
+        if assigned not in ("me", "unassigned") and not (assigned.isdigit() and len(assigned) < 10):
+            assigned = None
+        sort = args.get("sort")
+        direction = args.get("dir")
+        return cls(
+            programme=number("programme"),
+            call=number("call"),
+            status=status if status in QUEUE_STATUSES else None,
+            district=district if district in DISTRICTS else None,
+            assigned=assigned or None,
+            overdue=args.get("overdue") in ("1", "on", "true"),
+            q=" ".join((args.get("q") or "").split())[:MAX_SEARCH_LENGTH],
+            sort=sort if sort in SORT_KEYS else "submitted_at",
+            dir=direction if direction in DIRECTIONS else "desc",
+            page=max(number("page") or 1, 1),
+        )
+
+    def args(self, **changes) -> dict[str, str | int]:
+        """The URL query for these filters (with changes), leaving out the defaults."""
+        changed = replace(self, **changes)
+        defaults = QueueFilters()
+        query = {}
+        for item in fields(self):
+            value = getattr(changed, item.name)
+            if value != getattr(defaults, item.name):
+                query[item.name] = 1 if value is True else value
+        return query
+
+    @property
+    def active(self) -> bool:
+        """True when anything narrows the list (sorting and paging do not)."""
+        narrowing = asdict(self)
+        for name in ("sort", "dir", "page"):
+            narrowing.pop(name)
+        return any(narrowing.values())
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue with everything the template shows."""
+
+    filters: QueueFilters
+    rows: list[QueueRow]
+    counts: dict[str, int]  # per status, respecting every filter except the status
+    total: int  # matching the filters, status included
+    page: int
+    pages: int
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.page * PAGE_SIZE, self.total)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    application: Application
+    overdue: bool
+    change_deadline: date | None  # of the open change request
+
+
+def _today(now: datetime):
+    return now.astimezone(LOCAL_TIMEZONE).date()
+
+
+def open_change_request_deadline():
+    """The deadline of the unanswered change request of each application (correlated)."""
+    return (
+        select(func.min(ChangeRequest.deadline))
+        .where(ChangeRequest.application_id == Application.id, ChangeRequest.answered_at.is_(None))
+        .correlate(Application)
+        .scalar_subquery()
+    )
+
+
+def overdue_condition(now: datetime, days: int = OVERDUE_DAYS) -> ColumnElement[bool]:
+    """Overdue: staff owe a step for more than `days` since the last submission, or the
+    applicant let the deadline of an open change request pass."""
+    waiting_too_long = and_(
+        Application.status.in_(WAITING_FOR_STAFF),
+        Application.submitted_at < now - timedelta(days=days),
+    )
+    deadline_passed = and_(
+        Application.status == "changes_requested",
+        exists().where(
+            ChangeRequest.application_id == Application.id,
+            ChangeRequest.answered_at.is_(None),
+            ChangeRequest.deadline < _today(now),
+        ),
+    )
+    return or_(waiting_too_long, deadline_passed)
+
+
+def is_overdue(application: Application, change_deadline: date | None, now: datetime) -> bool:
+    """overdue_condition for one loaded row (change_deadline: of the open change request)."""
+    if application.status in WAITING_FOR_STAFF:
+        return application.submitted_at < now - timedelta(days=OVERDUE_DAYS)
+    if application.status == "changes_requested":
+        return change_deadline is not None and change_deadline < _today(now)
+    return False
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_condition(q: str) -> ColumnElement[bool]:
+    """Case-insensitive substring search over reference, title and organisation name."""
+    pattern = f"%{_escape_like(q)}%"
+    if _on_postgresql():
+        # Inlined (quoted by the dialect) so that the plan is made for this very pattern, also
+        # when psycopg has prepared the statement: a generic plan guesses how many rows match.
+        pattern = literal(pattern, literal_execute=True)
+    organisations = select(Organisation.id).where(Organisation.name.ilike(pattern, escape="\\"))
+    if _on_postgresql():
+        # = ANY(ARRAY(…)) is computed once, so the three conditions can be one BitmapOr of
+        # index scans; IN (…) would be checked row by row.
+        by_organisation = Application.organisation_id == func.any(
+            func.array(organisations.scalar_subquery())
+        )
+    else:
+        by_organisation = Application.organisation_id.in_(organisations)
+    return or_(
+        Application.reference.ilike(pattern, escape="\\"),
+        Application.title.ilike(pattern, escape="\\"),
+        by_organisation,
+    )
+
+
+def _on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def filter_conditions(
+    filters: QueueFilters,
+    user_id: int,
+    now: datetime,
+    with_status: bool = True,
+    with_search: bool = True,
+) -> list[ColumnElement[bool]]:
+    """WHERE clauses on the application table only, so counts need no joins."""
+    conditions: list[ColumnElement[bool]] = [
+        # Withdrawn before ever being submitted: staff never saw it.
+        Application.submitted_at.is_not(None),
+        Application.status != literal_column("'draft'"),
+    ]
+    if with_status and filters.status:
+        conditions.append(Application.status == filters.status)
+    if filters.call:
+        conditions.append(Application.call_id == filters.call)
+    if filters.programme:
+        conditions.append(
+            Application.call_id.in_(select(Call.id).where(Call.programme_id == filters.programme))
+        )
+    if filters.district:
+        conditions.append(Application.district == filters.district)
+    if filters.assigned == "me":
+        conditions.append(Application.assigned_to_id == user_id)
+    elif filters.assigned == "unassigned":
+        conditions.append(Application.assigned_to_id.is_(None))
+    elif filters.assigned:
+        conditions.append(Application.assigned_to_id == int(filters.assigned))
+    if filters.overdue:
+        conditions.append(overdue_condition(now))
+    if filters.q and with_search:
+        conditions.append(search_condition(filters.q))
+    return conditions
+
+
+def _order_by(filters: QueueFilters) -> list[ColumnElement]:
+    column = {
+        "submitted_at": Application.submitted_at,
+        "reference": Application.reference,
+        "title": Application.title,
+        "organisation": Organisation.name,
+        # In workflow order, not by the code's spelling.
+        "status": case(
+            {code: position for position, code in enumerate(STATUSES)}, value=Application.status
+        ),
+    }[filters.sort]
+    if filters.dir == "desc":
+        return [column.desc(), Application.id.desc()]
+    return [column.asc(), Application.id.asc()]
+
+
+def queue_query(
+    filters: QueueFilters,
+    user_id: int,
+    now: datetime | None = None,
+    few_matches: bool = False,
+) -> Select:
+    """The applications of the queue with organisation and assignee joined in; nothing is
+    loaded lazily afterwards (anything else raises). Calls and programmes come from
+    calls_for_filter(), which the page loads anyway: two joins fewer to plan."""
+    now = now or utcnow()
+    conditions = filter_conditions(filters, user_id, now, with_search=False)
+    if filters.q and few_matches and _on_postgresql():
+        # Few matches: find them first (index scans), then sort them. Left alone, PostgreSQL
+        # may walk the submission index backwards and test the pattern on row after row, which
+        # is quick only when matches are many.
+        matches = (
+            select(Application.id)
+            .where(search_condition(filters.q))
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+        conditions.append(Application.id.in_(select(matches.c.id)))
+    elif filters.q:
+        conditions.append(search_condition(filters.q))
+    return (
+        select(Application, open_change_request_deadline().label("change_deadline"))
+        .join(Application.organisation)
+        .outerjoin(Assignee, Application.assigned_to)
+        .where(*conditions)
+        .options(
+            load_only(
+                Application.id,
+                Application.reference,
+                Application.title,
+                Application.status,
+                Application.district,
+                Application.submitted_at,
+                Application.call_id,
+                Application.assigned_to_id,
+                raiseload=True,
+            ),
+            contains_eager(Application.organisation).load_only(
+                Organisation.id, Organisation.name, raiseload=True
+            ),
+            contains_eager(Application.assigned_to.of_type(Assignee))
+            .load_only(Assignee.id, Assignee.full_name, raiseload=True)
+            .raiseload("*"),
+            raiseload("*"),
+        )
+        .order_by(*_order_by(filters))
+    )
+
+
+def status_counts(filters: QueueFilters, user_id: int, now: datetime) -> dict[str, int]:
+    """How many applications per status match every filter except the status (one query)."""
+    statement = (
+        select(Application.status, func.count())
+        .where(*filter_conditions(filters, user_id, now, with_status=False))
+        .group_by(Application.status)
+    )
+    counts = dict.fromkeys(QUEUE_STATUSES, 0)
+    counts.update({status: number for status, number in db.session.execute(statement)})
+    return counts
+
+
+def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -> QueuePage:
+    """The counts, then the requested page (past the end: the last page): two statements."""
+    now = now or utcnow()
+    counts = status_counts(filters, user.id, now)
+    total = counts[filters.status] if filters.status else sum(counts.values())
+    pages = max(math.ceil(total / PAGE_SIZE), 1)
+    page = min(filters.page, pages)
+    # Also when nothing matches, so that every page costs the same statements.
+    statement = (
+        queue_query(filters, user.id, now, few_matches=total <= FEW_MATCHES)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    rows = [
+        QueueRow(application, is_overdue(application, change_deadline, now), change_deadline)
+        for application, change_deadline in db.session.execute(statement)
+    ]
+    return QueuePage(replace(filters, page=page), rows, counts, total, page, pages)
+
+
+def calls_for_filter() -> list[Call]:
+    """Every call with its programme, for the filter form (one query)."""
+    return list(
+        db.session.scalars(
+            select(Call)
+            .join(Call.programme)
+            .options(
+                load_only(Call.id, Call.title, Call.opens_at, raiseload=True),
+                contains_eager(Call.programme).load_only(
+                    Programme.id, Programme.name, Programme.code, raiseload=True
+                ),
+            )
+            .order_by(Programme.name, Call.opens_at.desc(), Call.id)
+        ).unique()
+    )
+
+
+def active_staff() -> list[tuple[int, str]]:
+    """(id, name) of every active user with the staff role: who may be assigned (one query)."""
+    statement = (
+        select(User.id, User.full_name)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == "staff", User.active.is_(True))
+        .order_by(User.full_name, User.id)
+    )
+    return [(row.id, row.full_name) for row in db.session.execute(statement)]
+
+
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """Page links to show: the first, the last and a window around the current page;
+    None marks a gap."""
+    shown = sorted({1, pages, *range(max(page - around, 1), min(page + around, pages) + 1)})
+    result: list[int | None] = []
+    for number in shown:
+        if result and number - result[-1] > 1:
+            result.append(None)
+        result.append(number)
+    return result
