@@ -58,8 +58,10 @@ serve: install services
 services:
 	bash .ci/services
 
+# Debian packages the tests use: Chromium for the browser tests, pdftotext to read PDFs.
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { \
+	  apt-get update -qq && apt-get install -y -qq chromium poppler-utils; }
 
 test: install-test services browser
 	$(VENV)/bin/ruff check .

@@ -44,8 +44,8 @@ class ProjectForm(FlaskForm):
         validators=[Optional(), Length(max=200)],
         description=_l("Address or name of the place."),
     )
-    start_date = DateField(_l("Start"), validators=[Optional()])
-    end_date = DateField(_l("End"), validators=[Optional()])
+    start_date = DateField(_l("Project start"), validators=[Optional()])
+    end_date = DateField(_l("Project end"), validators=[Optional()])
     expected_participants = IntegerField(
         _l("Expected participants"),
         validators=[Optional(), NumberRange(min=0, max=1_000_000)],

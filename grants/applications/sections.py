@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import format_currency, format_date
 from flask_babel import lazy_gettext as _l
 
 from grants.applications.financing import calculate_grant
@@ -37,8 +38,8 @@ PROJECT_REQUIRED = {
     "target_groups": _l("Target groups"),
     "district": _l("City district"),
     "location": _l("Location"),
-    "start_date": _l("Start"),
-    "end_date": _l("End"),
+    "start_date": _l("Project start"),
+    "end_date": _l("Project end"),
     "expected_participants": _l("Expected participants"),
 }
 
@@ -74,7 +75,7 @@ def problems(application) -> list[Problem]:
                 str(
                     _l(
                         "The project may start on %(date)s at the earliest.",
-                        date=call.project_start,
+                        date=format_date(call.project_start),
                     )
                 ),
             )
@@ -84,7 +85,7 @@ def problems(application) -> list[Problem]:
             Problem(
                 "project",
                 "end_date",
-                str(_l("The project must end by %(date)s.", date=call.project_end)),
+                str(_l("The project must end by %(date)s.", date=format_date(call.project_end))),
             )
         )
 
@@ -104,9 +105,9 @@ def problems(application) -> list[Problem]:
                     "requested_grant",
                     str(
                         _l(
-                            "Costs (%(costs)s €) and financing (%(financing)s €) must be equal.",
-                            costs=application.total_costs,
-                            financing=application.total_financing,
+                            "Costs (%(costs)s) and financing (%(financing)s) must be equal.",
+                            costs=format_currency(application.total_costs, "EUR"),
+                            financing=format_currency(application.total_financing, "EUR"),
                         )
                     ),
                 )
@@ -119,8 +120,8 @@ def problems(application) -> list[Problem]:
                     str(
                         _l(
                             "The requested grant is higher than the largest possible grant "
-                            "of %(grant)s €.",
-                            grant=calculation.grant,
+                            "of %(grant)s.",
+                            grant=format_currency(calculation.grant, "EUR"),
                         )
                     ),
                 )

@@ -34,9 +34,11 @@ from grants.core.access import roles_required
 from grants.core.audit import AuditEvent
 from grants.core.forms import ActionForm
 from grants.core.models import to_local, utcnow
+from grants.core.money import ZERO
 from grants.core.urls import safe_next
 from grants.extensions import db
 from grants.programmes.catalogue import DISTRICTS
+from grants.programmes.models import Programme
 from grants.reviews import operations
 from grants.reviews.diff import diff_snapshots
 from grants.reviews.forms import (
@@ -45,8 +47,10 @@ from grants.reviews.forms import (
     RECOMMENDATIONS,
     AssessmentForm,
     ChangeRequestForm,
+    DecisionForm,
     FormalCheckForm,
     NoteForm,
+    ReturnForm,
     arithmetic_form,
 )
 from grants.reviews.models import Assessment, FormalCheck, Note
@@ -501,3 +505,170 @@ def _local_date_formatter():
         return babel_format_date(value, "medium", locale=locale)
 
     return local_date
+
+
+DECISION_MESSAGES = {
+    "amount_missing": _l("Enter the grant."),
+    "amount_above_grant": _l("The grant may not exceed the largest possible grant."),
+    "period_invalid": _l("Enter an approval period whose end is not before its start."),
+    "reasons_missing": _l("A partial approval and a rejection need reasons."),
+    "no_proposal": _l("There is no decision waiting for sign-off."),
+    "own_proposal": _l("You proposed this decision; another person must sign it off."),
+    "comment_missing": _l("Please say why you return the proposal."),
+}
+
+
+def _stale_or_forbidden(error: TransitionError, application):
+    """The message for a refused transition, and back to the application."""
+    if error.code == "role":
+        abort(403)
+    flash(_("This application was changed meanwhile. Please check it again."), "error")
+    return redirect(url_for("reviews.show", application_id=application.id))
+
+
+@bp.route("/<int:application_id>/decision", methods=["GET", "POST"])
+@roles_required("staff")
+def propose_decision(application_id: int):
+    application = _application_or_404(application_id)
+    reviewed = operations.recompute_grant(application)
+    suggested = min(application.requested_grant or ZERO, reviewed.calculation.grant)
+    form = DecisionForm(
+        data={
+            "kind": "approve",
+            "amount": suggested,
+            "period_start": application.start_date,
+            "period_end": application.end_date,
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            operations.propose_decision(
+                application,
+                current_user,
+                kind="rejection" if form.kind.data == "reject" else "approval",
+                amount=form.amount.data,
+                reasons=form.reasons.data,
+                conditions=form.conditions.data,
+                period_start=form.period_start.data,
+                period_end=form.period_end.data,
+                seen_status=request.form.get("seen_status"),
+            )
+        except operations.ReviewError as error:
+            db.session.rollback()
+            target = {
+                "amount_missing": form.amount,
+                "amount_above_grant": form.amount,
+                "period_invalid": form.period_end,
+            }.get(error.code, form.reasons)
+            target.errors = [*target.errors, str(DECISION_MESSAGES[error.code])]
+        except TransitionError as error:
+            db.session.rollback()
+            return _stale_or_forbidden(error, application)
+        else:
+            db.session.commit()
+            flash(_("The decision has been proposed for sign-off."), "success")
+            return redirect(url_for("reviews.show", application_id=application.id))
+    budget = operations.budget_of(application.call.programme, application.call)
+    return render_template(
+        "reviews/decision.html",
+        application=application,
+        form=form,
+        reviewed=reviewed,
+        budget=budget,
+    ), 400 if form.errors else 200
+
+
+@bp.route("/<int:application_id>/sign-off", methods=["GET", "POST"])
+@roles_required("approver")
+def sign_off(application_id: int):
+    application = _application_or_404(application_id)
+    decision = operations.pending_decision(application)
+    if decision is None:
+        flash(str(DECISION_MESSAGES["no_proposal"]), "warning")
+        return redirect(url_for("reviews.show", application_id=application.id))
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            operations.sign_off(
+                application, current_user, seen_status=request.form.get("seen_status")
+            )
+        except operations.ReviewError as error:
+            db.session.rollback()
+            if error.code == "budget_exceeded":
+                flash(
+                    _(
+                        "The sign-off was refused: the grant of %(amount)s exceeds the "
+                        "remaining budget of %(remaining)s (budget %(total)s, committed "
+                        "%(committed)s).",
+                        **{k: format_currency(v, "EUR") for k, v in error.details.items()},
+                    ),
+                    "error",
+                )
+            else:
+                flash(str(DECISION_MESSAGES[error.code]), "error")
+            return redirect(url_for("reviews.sign_off", application_id=application.id))
+        except TransitionError as error:
+            db.session.rollback()
+            return _stale_or_forbidden(error, application)
+        db.session.commit()
+        flash(_("The decision has been signed off."), "success")
+        return redirect(url_for("reviews.show", application_id=application.id))
+    return _sign_off_page(application, decision, ReturnForm())
+
+
+def _sign_off_page(application, decision, return_form, status: int = 200):
+    call = application.call
+    budget = operations.budget_of(call.programme, call if call.budget is not None else None)
+    return render_template(
+        "reviews/sign_off.html",
+        application=application,
+        decision=decision,
+        budget=budget,
+        own_proposal=decision.proposed_by_id == current_user.id,
+        sign_form=ActionForm(),
+        return_form=return_form,
+    ), status
+
+
+@bp.route("/<int:application_id>/return", methods=["POST"])
+@roles_required("approver")
+def return_proposal(application_id: int):
+    application = _application_or_404(application_id)
+    decision = operations.pending_decision(application)
+    if decision is None:
+        abort(404)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            operations.return_proposal(
+                application,
+                form.comment.data,
+                current_user,
+                seen_status=request.form.get("seen_status"),
+            )
+        except operations.ReviewError as error:
+            db.session.rollback()
+            form.comment.errors = [str(DECISION_MESSAGES[error.code])]
+        except TransitionError as error:
+            db.session.rollback()
+            return _stale_or_forbidden(error, application)
+        else:
+            db.session.commit()
+            flash(_("The proposal has been returned to review."), "success")
+            return redirect(url_for("reviews.show", application_id=application.id))
+    return _sign_off_page(application, decision, form, 400)
+
+
+@bp.route("/budget")
+@roles_required("staff", "approver", "finance", "admin")
+def budget():
+    programmes = db.session.scalars(select(Programme).order_by(Programme.name)).all()
+    rows = [
+        (
+            programme,
+            operations.budget_of(programme),
+            [(call, operations.budget_of(programme, call)) for call in programme.calls],
+        )
+        for programme in programmes
+    ]
+    return render_template("reviews/budget.html", rows=rows)
