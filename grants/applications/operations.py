@@ -338,7 +338,8 @@ def submit_application(
 ) -> ApplicationVersion:
     """Validate, freeze a version, give a reference number and move to 'submitted'."""
     now = now or utcnow()
-    if not application.call.is_open(now):
+    # The deadline binds the first submission; answers to a change request may come later.
+    if application.status == "draft" and not application.call.is_open(now):
         raise ApplicationError("call_closed")
     found = problems(application)
     if found:

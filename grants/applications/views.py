@@ -110,7 +110,8 @@ def _after_save(application: Application, section: str):
     """'Save and continue' goes to the next section; 'save draft' back to the task list."""
     flash(_("Your entries have been saved."), "success")
     if request.form.get("action") == "continue":
-        following = SECTION_ORDER[SECTION_ORDER.index(section) + 1 :]
+        editable = operations.editable_sections(application)
+        following = [s for s in SECTION_ORDER[SECTION_ORDER.index(section) + 1 :] if s in editable]
         if following:
             return redirect(url_for(f"applications.{following[0]}", application_id=application.id))
         return redirect(url_for("applications.check", application_id=application.id))
@@ -441,7 +442,7 @@ def check(application_id: int):
         sections=SECTIONS,
         editable=operations.editable_sections(application),
         calculation=calculate_grant(application),
-        deadline_passed=not application.call.is_open(),
+        deadline_passed=application.status == "draft" and not application.call.is_open(),
     )
 
 

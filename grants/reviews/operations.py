@@ -314,6 +314,12 @@ def budget_of(programme: Programme, call: Call | None = None) -> BudgetFigures:
     return BudgetFigures(total, committed, count)
 
 
+def budget_for(application: Application) -> BudgetFigures:
+    """The budget an approval here counts against: its call's own, else the programme's."""
+    call = application.call
+    return budget_of(call.programme, call if call.budget is not None else None)
+
+
 def sign_off(application: Application, actor: User, seen_status: str | None = None) -> Decision:
     """Sign off the proposal (four eyes); an approval commits its amount within the budget."""
     # Lock the application first: a second approver waits here and then finds it decided.

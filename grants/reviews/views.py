@@ -568,7 +568,7 @@ def propose_decision(application_id: int):
             db.session.commit()
             flash(_("The decision has been proposed for sign-off."), "success")
             return redirect(url_for("reviews.show", application_id=application.id))
-    budget = operations.budget_of(application.call.programme, application.call)
+    budget = operations.budget_for(application)
     return render_template(
         "reviews/decision.html",
         application=application,
@@ -617,8 +617,7 @@ def sign_off(application_id: int):
 
 
 def _sign_off_page(application, decision, return_form, status: int = 200):
-    call = application.call
-    budget = operations.budget_of(call.programme, call if call.budget is not None else None)
+    budget = operations.budget_for(application)
     return render_template(
         "reviews/sign_off.html",
         application=application,

@@ -387,3 +387,21 @@ def test_amount_fields_are_text_inputs_so_the_decimal_comma_survives(client, app
     page = client.get(f"/applications/{application.id}/financing").get_data(as_text=True)
     assert 'type="number"' not in page
     assert re.search(r'<input[^>]*name="own_funds"[^>]*type="text"', page)
+
+
+def test_save_and_continue_skips_sections_not_open_after_a_change_request(client, applicant):
+    from grants.reviews import operations as reviews
+
+    application = complete_application(_start(client, CallFactory(), applicant), applicant)
+    operations.submit_application(application, applicant)
+    staff = UserFactory(roles=["staff"])
+    reviews.request_changes(
+        application, "Bitte ergänzen", ["project"], date.today() + timedelta(days=10), staff
+    )
+    db.session.flush()
+    response = post_form(
+        client,
+        f"/applications/{application.id}/project",
+        {"title": "Sprachcafé Opladen", "action": "continue"},
+    )
+    assert response.headers["Location"] == f"/applications/{application.id}/check"

@@ -182,3 +182,16 @@ def test_the_applicant_sees_the_signed_off_result(client):
     log_in(client, application.organisation.memberships[0].user)
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "900,00" in page and "Materialkosten gekürzt" in page
+
+
+def test_the_proposal_page_counts_the_programme_budget_when_the_call_has_none(client):
+    staff, approver = UserFactory(roles=["staff"]), UserFactory(roles=["approver"])
+    first = in_review(staff)
+    programme = first.call.programme
+    programme.total_budget = Decimal("2000.00")
+    propose(first, staff)
+    reviews.sign_off(first, approver)
+    second = in_review(staff, CallFactory(programme=programme))
+    log_in(client, staff)
+    page = client.get(f"/review/{second.id}/decision").get_data(as_text=True)
+    assert "920,00" in page  # 2,000 € minus the 1,080 € of the other call

@@ -224,3 +224,24 @@ def test_twenty_concurrent_sign_offs_never_commit_more_than_the_budget(app):
     db.session.expire_all()
     figures = reviews.budget_of(programme)
     assert figures.committed == Decimal("9720.00") <= figures.total
+
+
+def test_a_change_request_can_be_answered_after_the_call_has_closed():
+    from datetime import timedelta
+
+    from grants.core.models import utcnow
+
+    staff = UserFactory(roles=["staff"])
+    application = in_review(staff)
+    reviews.request_changes(
+        application,
+        "Bitte Zeitraum anpassen",
+        ["project"],
+        (utcnow() + timedelta(days=10)).date(),
+        staff,
+    )
+    application.call.closes_at = utcnow() - timedelta(days=1)
+    applicant = application.organisation.memberships[0].user
+    applications.submit_application(application, applicant)
+    assert application.status == "submitted" and len(application.versions) == 2
+    assert reviews.open_change_request(application) is None
