@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from grants.applications import operations as applications
 from grants.applications.models import Application
+from grants.applications.workflow import mermaid_diagram
 from grants.auth import operations as accounts
 from grants.auth.models import User, UserRole, find_user_by_email
 from grants.core.access import ROLES
@@ -128,6 +129,11 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
         for email, roles in logins:
             click.echo(f"  {email:32} {roles}")
+
+    @app.cli.command("workflow-graph")
+    def workflow_graph_command() -> None:
+        """Print the application workflow as a Mermaid diagram."""
+        click.echo(mermaid_diagram())
 
     @app.cli.command("create-user")
     @click.option("--email", required=True)

@@ -187,3 +187,14 @@ def apply_transition(
     for event in transition.notifications:
         notify(event, application, actor)
     return transition
+
+
+def mermaid_diagram() -> str:
+    """The workflow table as a Mermaid state diagram (for the README)."""
+    lines = ["stateDiagram-v2", "    [*] --> draft"]
+    for transition in TRANSITIONS.values():
+        roles = ", ".join(transition.roles)
+        for source in transition.sources:
+            lines.append(f"    {source} --> {transition.target}: {transition.name} ({roles})")
+    lines += [f"    {code} --> [*]" for code, status in STATUSES.items() if status.final]
+    return "\n".join(lines)

@@ -85,3 +85,12 @@ def test_a_stale_page_is_refused():
     with pytest.raises(TransitionError) as error:
         apply_transition(application, "withdraw", _Actor("applicant"), seen_status="draft")
     assert error.value.code == "stale" and application.status == "submitted"
+
+
+def test_workflow_graph_command_prints_every_transition(app):
+    result = app.test_cli_runner().invoke(args=["workflow-graph"])
+    assert result.exit_code == 0
+    assert result.output.startswith("stateDiagram-v2")
+    for transition in TRANSITIONS.values():
+        for source in transition.sources:
+            assert f"{source} --> {transition.target}: {transition.name}" in result.output
