@@ -221,14 +221,14 @@ def test_the_summary_is_german_even_when_the_visitor_reads_english(app):
     assert "3.851,84\xa0€" in html
 
 
-@pytest.mark.skipif(not FIRA_REGULAR.exists(), reason="run `make assets` for the KERN fonts")
 def test_the_bundled_fira_sans_font_is_embedded():
+    assert FIRA_REGULAR.exists(), "run `make assets`: the KERN fonts are missing"
     data = pdf.render_document(summary_html()).write_pdf(uncompressed_pdf=True)
     assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+Fira-Sans", data)
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_pdftotext_reads_the_summary(tmp_path):
+    assert shutil.which("pdftotext"), "install poppler-utils (make test does)"
     target = tmp_path / "summary.pdf"
     target.write_bytes(pdf.render_pdf(summary_html()))
     text = subprocess.run(
