@@ -44,10 +44,10 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     login_manager.login_message_category = "info"
 
     from grants.core.celery import init_celery
-    from grants.core.outbox import install_outbox
+    from grants.core.transactions import install_transaction_hooks
 
     init_celery(app)
-    install_outbox(app)
+    install_transaction_hooks(app)
 
     from grants.admin.views import bp as admin_bp
     from grants.applications.views import bp as applications_bp

@@ -30,14 +30,13 @@ from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from PIL import Image
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from grants.applications.models import Application, Attachment
 from grants.auth.models import User
 from grants.core import audit
+from grants.core.transactions import on_commit, on_rollback
 from grants.extensions import db
 from grants.programmes.catalogue import ATTACHMENT_KINDS
 
@@ -58,8 +57,6 @@ KNOWN_EXTENSIONS = {ext for _type, exts in TYPES.values() for ext in exts}
 PILLOW_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png"}
 
 # Session.info keys: files written in / to be removed after the current transaction.
-_WRITTEN = "grants.storage.written"
-_TO_REMOVE = "grants.storage.to_remove"
 
 
 def _limit_message() -> str:
@@ -209,7 +206,7 @@ def store_attachment(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    db.session.info.setdefault(_WRITTEN, []).append(path)
+    on_rollback(lambda: path.unlink(missing_ok=True))  # no row, no file
     return attachment
 
 
@@ -226,29 +223,4 @@ def delete_attachment(attachment: Attachment, user: User) -> None:
     application.attachments.remove(attachment)  # delete-orphan: the row goes on flush
     db.session.flush()
     audit.record("application.attachment_removed", application, actor=user, **details)
-    db.session.info.setdefault(_TO_REMOVE, []).append(path)
-
-
-@event.listens_for(Session, "after_commit")
-def _remove_files_after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a released savepoint; wait for the real commit
-    for path in session.info.pop(_TO_REMOVE, []):
-        path.unlink(missing_ok=True)
-    session.info.pop(_WRITTEN, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _keep_files_after_rollback(session: Session, previous: SessionTransaction) -> None:
-    # The deleted rows are back: their files stay.
-    session.info.pop(_TO_REMOVE, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _remove_uncommitted_files(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is not None:
-        return
-    # A commit has emptied the list already; anything left was written but never committed.
-    for path in session.info.pop(_WRITTEN, []):
-        path.unlink(missing_ok=True)
-    session.info.pop(_TO_REMOVE, None)
+    on_commit(lambda: path.unlink(missing_ok=True))  # the row may come back on a rollback

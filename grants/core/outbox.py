@@ -6,16 +6,15 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, event, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from flask import current_app
+from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from grants.core.models import UTCDateTime, utcnow
+from grants.core.transactions import on_commit
 from grants.extensions import db
 
 log = logging.getLogger(__name__)
-
-SESSION_KEY = "outbox_ids"
 
 
 class OutboxMessage(db.Model):
@@ -42,7 +41,8 @@ def queue_task(task: str, payload: dict[str, Any]) -> OutboxMessage:
     message = OutboxMessage(task=task, payload=payload, status="pending", attempts=0)
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault(SESSION_KEY, []).append((message.id, task))
+    message_id = message.id
+    on_commit(lambda: dispatch([(message_id, task)]))
     return message
 
 
@@ -69,21 +69,3 @@ def stale_messages(older_than: timedelta = timedelta(minutes=10)) -> list[tuple[
         )
     )
     return [tuple(row) for row in rows]
-
-
-def _after_commit(session: Session) -> None:
-    messages = session.info.pop(SESSION_KEY, None)
-    if messages:
-        dispatch(messages)
-
-
-def _after_rollback(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(SESSION_KEY, None)
-
-
-def install_outbox(app: Flask) -> None:
-    """Listen to session commits and rollbacks (once per process)."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_rollback)
