@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import threading
 import time
 from email.message import Message
@@ -19,7 +20,9 @@ class _Handler:
             if self.server.refuse_next > 0:
                 self.server.refuse_next -= 1
                 return "451 4.3.0 Try again later"
-            self.server.messages.append(email.message_from_bytes(envelope.content))
+            self.server.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
         return "250 Message accepted for delivery"
 
 

@@ -102,11 +102,15 @@ def rules_of(programme) -> FinancingRules:
     )
 
 
-def calculate_grant(application) -> GrantCalculation:
-    """The largest possible grant for an application's current cost and financing plan."""
+def calculate_grant(application, line_amount=lambda line: line.amount) -> GrantCalculation:
+    """The largest possible grant for the application's cost and financing plan.
+
+    line_amount gives the amount each cost line counts with (the review passes the admitted one).
+    """
+    amounts = [(line_amount(line), line.lump_sum_item_id) for line in application.cost_lines]
     return compute_grant(
         rules_of(application.call.programme),
-        eligible_costs=application.total_costs,
+        eligible_costs=sum((amount for amount, _ in amounts), ZERO),
         other_funds=application.other_funds,
-        fixed_amount=application.lump_sum_total,
+        fixed_amount=sum((amount for amount, lump_sum in amounts if lump_sum), ZERO),
     )

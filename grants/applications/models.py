@@ -135,10 +135,6 @@ class Application(db.Model):
     def total_financing(self) -> Decimal:
         return self.other_funds + (self.requested_grant or ZERO)
 
-    @property
-    def lump_sum_total(self) -> Decimal:
-        return sum((line.amount for line in self.cost_lines if line.lump_sum_item_id), ZERO)
-
 
 class CostLine(db.Model):
     """A line of the cost plan: quantity × unit price, or units of a catalogue lump sum."""

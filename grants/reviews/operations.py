@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from grants.applications import workflow
-from grants.applications.financing import compute_grant, rules_of
+from grants.applications.financing import calculate_grant
 from grants.applications.models import Application, CostLine
 from grants.auth.models import User
 from grants.core import audit
@@ -146,29 +146,15 @@ class ReviewedGrant:
     calculation: Any
 
 
+def admitted_amount(line: CostLine) -> Decimal:
+    """What a cost line counts with after the arithmetic check (in full until checked)."""
+    return line.review.admitted_amount if line.review else line.amount
+
+
 def recompute_grant(application: Application) -> ReviewedGrant:
     """The largest grant for the admitted costs (lines not yet checked count in full)."""
-    admitted = sum(
-        (
-            line.review.admitted_amount if line.review else line.amount
-            for line in application.cost_lines
-        ),
-        ZERO,
-    )
-    admitted_lump_sums = sum(
-        (
-            line.review.admitted_amount if line.review else line.amount
-            for line in application.cost_lines
-            if line.lump_sum_item_id
-        ),
-        ZERO,
-    )
-    calculation = compute_grant(
-        rules_of(application.call.programme),
-        admitted,
-        application.other_funds,
-        fixed_amount=admitted_lump_sums,
-    )
+    calculation = calculate_grant(application, admitted_amount)
+    admitted = calculation.eligible_costs
     return ReviewedGrant(admitted, application.total_costs - admitted, calculation)
 
 
