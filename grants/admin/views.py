@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from grants.admin.forms import ROLE_LABELS, RolesForm, StaffUserForm
 from grants.auth import operations
-from grants.auth.models import User
+from grants.auth.models import User, UserRole
 from grants.core.access import STAFF_ROLES, roles_required
 from grants.core.forms import ActionForm
 from grants.extensions import db
@@ -20,8 +20,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/users")
 @roles_required("admin")
 def users():
-    staff = db.session.scalars(select(User).order_by(User.full_name)).all()
-    staff = [u for u in staff if u.is_staff_side]
+    staff_side = select(UserRole.user_id).where(UserRole.role.in_(STAFF_ROLES))
+    staff = db.session.scalars(
+        select(User).where(User.id.in_(staff_side)).order_by(User.full_name)
+    ).all()
     return render_template("admin/users.html", users=staff, role_labels=ROLE_LABELS)
 
 
