@@ -52,6 +52,15 @@ def approvers(application) -> list[User]:
     return [user for user in users if user.id != proposer]
 
 
+def organisation_members_and_finance(application) -> list[User]:
+    """The applying organisation's members and every active finance officer."""
+    finance = db.session.scalars(
+        select(User).join(UserRole).where(UserRole.role == "finance", User.active).order_by(User.id)
+    )
+    members = organisation_members(application)
+    return members + [user for user in finance if user not in members]
+
+
 def staff_members_if_submitted(application) -> list[User]:
     """Case workers, when the application had reached them."""
     return staff_members(application) if application.reference else []
@@ -69,6 +78,12 @@ EVENTS = {
         "reviews/changes_requested", organisation_members, "applications.overview"
     ),
     "decision_made": Event("reviews/decided", organisation_members, "applications.overview"),
+    "letter_issued": Event(
+        "letters/issued", organisation_members_and_finance, "applications.overview"
+    ),
+    "payout_recorded": Event(
+        "finance/payout_recorded", organisation_members, "applications.overview"
+    ),
     "proposal_waiting": Event("reviews/proposal_waiting", approvers, "reviews.show"),
     "submission_receipt": Event(
         "applications/submitted", organisation_members, "applications.overview"
