@@ -1,4 +1,8 @@
-"""The staff queue: filters from the URL, one query for a page, one GROUP BY for the counts."""
+"""The staff queue: filters from the URL, one query for a page, one query for the counts.
+
+The counts per status come from counters that the database keeps (see ApplicationStatusCount)
+when only a programme or call narrows the list; other filters count the matching rows.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,13 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
+    CheckConstraint,
     ColumnElement,
+    ForeignKey,
     Index,
+    Integer,
     Select,
+    String,
     and_,
     case,
     exists,
@@ -21,7 +29,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import aliased, contains_eager, load_only, raiseload
+from sqlalchemy.orm import Mapped, aliased, contains_eager, load_only, mapped_column, raiseload
 
 from grants.applications.models import Application
 from grants.applications.workflow import STATUSES
@@ -87,6 +95,25 @@ for _column in (Application.reference, Application.title, Organisation.name):
     ).ddl_if(dialect="postgresql")
 
 
+class ApplicationStatusCount(db.Model):
+    """How many applications of a call are in the queue with a status.
+
+    Kept by database triggers on the application table (migration 0007), so every writer of a
+    status is counted and the counters commit or roll back with the change itself. The triggers
+    change the rows of a transition in key order: two transitions never wait for each other
+    crosswise.
+    """
+
+    __tablename__ = "application_status_count"
+    __table_args__ = (CheckConstraint("count >= 0", name="count_non_negative"),)
+
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("call.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(30), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     """What the staff member asked for in the URL; unknown or malformed values are dropped."""
@@ -140,6 +167,11 @@ class QueueFilters:
             if value != getattr(defaults, item.name):
                 query[item.name] = 1 if value is True else value
         return query
+
+    @property
+    def counted(self) -> bool:
+        """True when the kept counters answer the counts: only a programme or call narrows."""
+        return not (self.district or self.assigned or self.overdue or self.q)
 
     @property
     def active(self) -> bool:
@@ -356,13 +388,26 @@ def queue_query(
 
 def status_counts(filters: QueueFilters, user_id: int, now: datetime) -> dict[str, int]:
     """How many applications per status match every filter except the status (one query)."""
-    statement = (
-        select(Application.status, func.count())
-        .where(*filter_conditions(filters, user_id, now, with_status=False))
-        .group_by(Application.status)
-    )
+    if filters.counted:
+        statement = select(
+            ApplicationStatusCount.status, func.sum(ApplicationStatusCount.count)
+        ).group_by(ApplicationStatusCount.status)
+        if filters.call:
+            statement = statement.where(ApplicationStatusCount.call_id == filters.call)
+        if filters.programme:
+            statement = statement.where(
+                ApplicationStatusCount.call_id.in_(
+                    select(Call.id).where(Call.programme_id == filters.programme)
+                )
+            )
+    else:
+        statement = (
+            select(Application.status, func.count())
+            .where(*filter_conditions(filters, user_id, now, with_status=False))
+            .group_by(Application.status)
+        )
     counts = dict.fromkeys(QUEUE_STATUSES, 0)
-    counts.update({status: number for status, number in db.session.execute(statement)})
+    counts.update({status: int(number) for status, number in db.session.execute(statement)})
     return counts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -40,3 +41,38 @@ def test_migrations_build_the_schema_on_sqlite(tmp_path):
     assert result.returncode == 0, result.stderr
     tables = set(inspect(create_engine(f"sqlite:///{path}")).get_table_names())
     assert {t.name for t in db.metadata.sorted_tables} <= tables
+
+    # The triggers that keep the queue's counters work on SQLite too.
+    seeded = subprocess.run(
+        [sys.executable, "-m", "flask", "seed-demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    with sqlite3.connect(path) as connection:
+
+        def counters_agree() -> bool:
+            kept = connection.execute(
+                "SELECT call_id, status, count FROM application_status_count WHERE count > 0"
+            )
+            counted = connection.execute(
+                "SELECT call_id, status, count(*) FROM application "
+                "WHERE submitted_at IS NOT NULL AND status <> 'draft' GROUP BY call_id, status"
+            )
+            return sorted(kept) == sorted(counted)
+
+        connection.execute(
+            "UPDATE application SET status = 'submitted', reference = 'TEST-2026-0001', "
+            "submitted_at = CURRENT_TIMESTAMP WHERE status = 'draft'"
+        )
+        assert connection.execute("SELECT sum(count) FROM application_status_count").fetchone() == (
+            1,
+        )
+        assert counters_agree()
+        connection.execute("UPDATE application SET status = 'in_review' WHERE status = 'submitted'")
+        assert counters_agree()
+        connection.execute("DELETE FROM application WHERE status = 'in_review'")
+        assert counters_agree()
