@@ -32,9 +32,10 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     mail.init_app(app)
 
-    from grants.core.i18n import select_locale, select_timezone
+    from grants.core.i18n import install_template_translations, select_locale, select_timezone
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_translations(app)
 
     from grants.auth.models import load_user
 

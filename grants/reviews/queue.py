@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Row,
     Select,
     String,
     and_,
@@ -29,7 +30,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Mapped, aliased, contains_eager, load_only, mapped_column, raiseload
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from grants.applications.models import Application
 from grants.applications.workflow import STATUSES
@@ -159,13 +160,11 @@ class QueueFilters:
 
     def args(self, **changes) -> dict[str, str | int]:
         """The URL query for these filters (with changes), leaving out the defaults."""
-        changed = replace(self, **changes)
-        defaults = QueueFilters()
         query = {}
-        for item in fields(self):
-            value = getattr(changed, item.name)
-            if value != getattr(defaults, item.name):
-                query[item.name] = 1 if value is True else value
+        for name, default in _DEFAULTS.items():
+            value = changes[name] if name in changes else getattr(self, name)
+            if value != default:
+                query[name] = 1 if value is True else value
         return query
 
     @property
@@ -180,6 +179,9 @@ class QueueFilters:
         for name in ("sort", "dir", "page"):
             narrowing.pop(name)
         return any(narrowing.values())
+
+
+_DEFAULTS = {item.name: item.default for item in fields(QueueFilters)}
 
 
 @dataclass(frozen=True)
@@ -202,11 +204,22 @@ class QueuePage:
         return min(self.page * PAGE_SIZE, self.total)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueueRow:
-    application: Application
-    overdue: bool
+    """What one line of the queue shows (plain values: no ORM objects to build per row)."""
+
+    id: int
+    reference: str
+    title: str | None
+    status: str
+    district: str | None
+    submitted_at: datetime
+    call_id: int
+    assigned_to_id: int | None
+    organisation_name: str
+    assignee_name: str | None
     change_deadline: date | None  # of the open change request
+    overdue: bool = False
 
 
 def _today(now: datetime):
@@ -241,12 +254,12 @@ def overdue_condition(now: datetime, days: int = OVERDUE_DAYS) -> ColumnElement[
     return or_(waiting_too_long, deadline_passed)
 
 
-def is_overdue(application: Application, change_deadline: date | None, now: datetime) -> bool:
-    """overdue_condition for one loaded row (change_deadline: of the open change request)."""
-    if application.status in WAITING_FOR_STAFF:
-        return application.submitted_at < now - timedelta(days=OVERDUE_DAYS)
-    if application.status == "changes_requested":
-        return change_deadline is not None and change_deadline < _today(now)
+def is_overdue(row, now: datetime) -> bool:
+    """overdue_condition for one loaded row (with status, submitted_at and change_deadline)."""
+    if row.status in WAITING_FOR_STAFF:
+        return row.submitted_at < now - timedelta(days=OVERDUE_DAYS)
+    if row.status == "changes_requested":
+        return row.change_deadline is not None and row.change_deadline < _today(now)
     return False
 
 
@@ -339,9 +352,9 @@ def queue_query(
     now: datetime | None = None,
     few_matches: bool = False,
 ) -> Select:
-    """The applications of the queue with organisation and assignee joined in; nothing is
-    loaded lazily afterwards (anything else raises). Calls and programmes come from
-    calls_for_filter(), which the page loads anyway: two joins fewer to plan."""
+    """The columns of QueueRow for the matching applications, organisation and assignee joined
+    in. Calls and programmes come from calls_for_filter(), which the page loads anyway: two
+    joins fewer to plan."""
     now = now or utcnow()
     conditions = filter_conditions(filters, user_id, now, with_search=False)
     if filters.q and few_matches and _on_postgresql():
@@ -358,30 +371,22 @@ def queue_query(
     elif filters.q:
         conditions.append(search_condition(filters.q))
     return (
-        select(Application, open_change_request_deadline().label("change_deadline"))
+        select(
+            Application.id,
+            Application.reference,
+            Application.title,
+            Application.status,
+            Application.district,
+            Application.submitted_at,
+            Application.call_id,
+            Application.assigned_to_id,
+            Organisation.name.label("organisation_name"),
+            Assignee.full_name.label("assignee_name"),
+            open_change_request_deadline().label("change_deadline"),
+        )
         .join(Application.organisation)
         .outerjoin(Assignee, Application.assigned_to)
         .where(*conditions)
-        .options(
-            load_only(
-                Application.id,
-                Application.reference,
-                Application.title,
-                Application.status,
-                Application.district,
-                Application.submitted_at,
-                Application.call_id,
-                Application.assigned_to_id,
-                raiseload=True,
-            ),
-            contains_eager(Application.organisation).load_only(
-                Organisation.id, Organisation.name, raiseload=True
-            ),
-            contains_eager(Application.assigned_to.of_type(Assignee))
-            .load_only(Assignee.id, Assignee.full_name, raiseload=True)
-            .raiseload("*"),
-            raiseload("*"),
-        )
         .order_by(*_order_by(filters))
     )
 
@@ -425,27 +430,27 @@ def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -
         .offset((page - 1) * PAGE_SIZE)
     )
     rows = [
-        QueueRow(application, is_overdue(application, change_deadline, now), change_deadline)
-        for application, change_deadline in db.session.execute(statement)
+        QueueRow(*values, overdue=is_overdue(values, now))
+        for values in db.session.execute(statement)
     ]
     return QueuePage(replace(filters, page=page), rows, counts, total, page, pages)
 
 
-def calls_for_filter() -> list[Call]:
-    """Every call with its programme, for the filter form (one query)."""
-    return list(
-        db.session.scalars(
-            select(Call)
-            .join(Call.programme)
-            .options(
-                load_only(Call.id, Call.title, Call.opens_at, raiseload=True),
-                contains_eager(Call.programme).load_only(
-                    Programme.id, Programme.name, Programme.code, raiseload=True
-                ),
-            )
-            .order_by(Programme.name, Call.opens_at.desc(), Call.id)
-        ).unique()
+def calls_for_filter() -> list[Row]:
+    """Every call with its programme, for the filter form and the rows (one query):
+    id, title, programme_id, programme_name, programme_code."""
+    statement = (
+        select(
+            Call.id,
+            Call.title,
+            Call.programme_id,
+            Programme.name.label("programme_name"),
+            Programme.code.label("programme_code"),
+        )
+        .join(Call.programme)
+        .order_by(Programme.name, Call.opens_at.desc(), Call.id)
     )
+    return list(db.session.execute(statement))
 
 
 def active_staff() -> list[tuple[int, str]]:

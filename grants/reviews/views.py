@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -35,7 +37,7 @@ from grants.core.audit import AuditEvent
 from grants.core.forms import ActionForm
 from grants.core.models import to_local, utcnow
 from grants.core.money import ZERO
-from grants.core.urls import safe_next
+from grants.core.urls import safe_next, url_pattern
 from grants.extensions import db
 from grants.programmes.catalogue import DISTRICTS
 from grants.programmes.models import Programme
@@ -435,12 +437,20 @@ def queue():
     filters = QueueFilters.from_args(request.args)
     staff = active_staff()
     calls = calls_for_filter()
+    result = load_queue(filters, current_user)
     # Labels are translated once here, not once per row in the template.
     status_labels = {code: str(status.staff_label) for code, status in STATUSES.items()}
     district_labels = {code: str(label) for code, label in DISTRICTS.items()}
+    queue_path = url_for("reviews.queue")
+
+    def queue_url(**changes) -> str:
+        """This page with changed filters (the queue's own links: no routing per link)."""
+        query = urlencode(result.filters.args(**changes))
+        return f"{queue_path}?{query}" if query else queue_path
+
     return render_template(
         "reviews/queue.html",
-        result=load_queue(filters, current_user),
+        result=result,
         calls=calls,
         calls_by_id={call.id: call for call in calls},
         staff=staff,
@@ -452,6 +462,10 @@ def queue():
         district_labels=district_labels,
         overdue_days=OVERDUE_DAYS,
         page_numbers=page_numbers,
+        queue_path=queue_path,
+        queue_url=queue_url,
+        show_url=url_pattern("reviews.show", "application_id"),
+        assign_url_of=url_pattern("reviews.assign", "application_id"),
     )
 
 
@@ -491,7 +505,8 @@ def assign(application_id: int):
 
 
 def _local_date_formatter():
-    """Format dates and UTC moments as Berlin dates, with the locale looked up once a page."""
+    """Format dates and UTC moments as Berlin dates, with the locale looked up once a page
+    and each day formatted once."""
     from datetime import datetime
 
     from babel.dates import format_date as babel_format_date
@@ -499,10 +514,14 @@ def _local_date_formatter():
 
     locale, zone = get_locale(), get_timezone()
 
+    @cache
+    def format_day(day) -> str:
+        return babel_format_date(day, "medium", locale=locale)
+
     def local_date(value) -> str:
         if isinstance(value, datetime):
             value = value.astimezone(zone).date()
-        return babel_format_date(value, "medium", locale=locale)
+        return format_day(value)
 
     return local_date
 

@@ -10,6 +10,7 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from flask import render_template_string
 
 from grants.notifications.mail import render_mail
 from tests.helpers import csrf_token
@@ -153,3 +154,23 @@ def test_e_mails_are_written_in_the_language_of_the_recipient(locale, subject, g
     assert rendered_subject == subject
     assert body.startswith(greeting)
     assert ("3 Tage" in body) == (locale == "de")
+
+
+def test_e_mails_rendered_during_a_german_page_follow_the_recipient(app):
+    with app.test_request_context("/"):
+        assert render_template_string("{{ _('Please confirm your e-mail address') }}") == (
+            "Bitte bestätigen Sie Ihre E-Mail-Adresse"
+        )
+        subject, body = render_mail(
+            "auth/confirm",
+            "en",
+            user=SimpleNamespace(full_name="Ada Muster"),
+            confirm_url="https://example.org/confirm/token",
+            max_age_days=3,
+        )
+        assert subject == "Please confirm your e-mail address"
+        assert body.startswith("Hello Ada Muster,")
+        # The page itself stays German afterwards.
+        assert render_template_string("{{ _('Please confirm your e-mail address') }}") == (
+            "Bitte bestätigen Sie Ihre E-Mail-Adresse"
+        )

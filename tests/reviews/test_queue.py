@@ -65,7 +65,7 @@ def listed(user, **filters) -> list[str]:
     found, page = [], 1
     while True:
         result = load_queue(QueueFilters(**filters, page=page), user)
-        found += [row.application.reference for row in result.rows]
+        found += [row.reference for row in result.rows]
         if page >= result.pages:
             return found
         page += 1
@@ -198,7 +198,7 @@ def test_search_finds_the_same_whether_matches_are_few_or_many(call, creator):
     make(call, creator, title="Etwas anderes")
     for few_matches in (True, False):
         statement = queue_query(QueueFilters(q="sprachcaf", dir="asc"), staff.id, None, few_matches)
-        assert [a.reference for a, _deadline in db.session.execute(statement)] == found
+        assert [row.reference for row in db.session.execute(statement)] == found
 
 
 def test_search_treats_wildcards_literally(call, creator):
