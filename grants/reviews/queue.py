@@ -267,27 +267,36 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_condition(q: str) -> ColumnElement[bool]:
-    """Case-insensitive substring search over reference, title and organisation name."""
-    pattern = f"%{_escape_like(q)}%"
-    if _on_postgresql():
-        # Inlined (quoted by the dialect) so that the plan is made for this very pattern, also
-        # when psycopg has prepared the statement: a generic plan guesses how many rows match.
-        pattern = literal(pattern, literal_execute=True)
-    organisations = select(Organisation.id).where(Organisation.name.ilike(pattern, escape="\\"))
-    if _on_postgresql():
-        # = ANY(ARRAY(…)) is computed once, so the three conditions can be one BitmapOr of
-        # index scans; IN (…) would be checked row by row.
-        by_organisation = Application.organisation_id == func.any(
-            func.array(organisations.scalar_subquery())
+@dataclass(frozen=True)
+class Search:
+    """A case-insensitive substring search over reference, title and organisation name.
+
+    The organisations whose names match are looked up once a page (the trigram index serves
+    the applications; a few hundred organisation names are scanned), so that the counts and the
+    page do not both scan them.
+    """
+
+    pattern: str
+    organisation_ids: tuple[int, ...]
+
+    @classmethod
+    def for_term(cls, q: str) -> Search:
+        pattern = f"%{_escape_like(q)}%"
+        names = Organisation.name.ilike(pattern, escape="\\")
+        return cls(pattern, tuple(db.session.scalars(select(Organisation.id).where(names))))
+
+    def condition(self) -> ColumnElement[bool]:
+        pattern = self.pattern
+        if _on_postgresql():
+            # Inlined (quoted by the dialect) so that the plan is made for this very pattern,
+            # also when psycopg has prepared the statement: a generic plan guesses how many
+            # rows match.
+            pattern = literal(pattern, literal_execute=True)
+        return or_(
+            Application.reference.ilike(pattern, escape="\\"),
+            Application.title.ilike(pattern, escape="\\"),
+            Application.organisation_id.in_(self.organisation_ids),
         )
-    else:
-        by_organisation = Application.organisation_id.in_(organisations)
-    return or_(
-        Application.reference.ilike(pattern, escape="\\"),
-        Application.title.ilike(pattern, escape="\\"),
-        by_organisation,
-    )
 
 
 def _on_postgresql() -> bool:
@@ -298,8 +307,8 @@ def filter_conditions(
     filters: QueueFilters,
     user_id: int,
     now: datetime,
+    search: Search | None = None,
     with_status: bool = True,
-    with_search: bool = True,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses on the application table only, so counts need no joins."""
     conditions: list[ColumnElement[bool]] = [
@@ -325,51 +334,72 @@ def filter_conditions(
         conditions.append(Application.assigned_to_id == int(filters.assigned))
     if filters.overdue:
         conditions.append(overdue_condition(now))
-    if filters.q and with_search:
-        conditions.append(search_condition(filters.q))
+    if search:
+        conditions.append(search.condition())
     return conditions
 
 
-def _order_by(filters: QueueFilters) -> list[ColumnElement]:
+def _order_by(filters: QueueFilters, application=Application) -> list[ColumnElement]:
+    """The sort of the queue, on the application table or on an alias of it."""
     column = {
-        "submitted_at": Application.submitted_at,
-        "reference": Application.reference,
-        "title": Application.title,
+        "submitted_at": application.submitted_at,
+        "reference": application.reference,
+        "title": application.title,
         "organisation": Organisation.name,
         # In workflow order, not by the code's spelling.
         "status": case(
-            {code: position for position, code in enumerate(STATUSES)}, value=Application.status
+            {code: position for position, code in enumerate(STATUSES)}, value=application.status
         ),
     }[filters.sort]
     if filters.dir == "desc":
-        return [column.desc(), Application.id.desc()]
-    return [column.asc(), Application.id.asc()]
+        return [column.desc(), application.id.desc()]
+    return [column.asc(), application.id.asc()]
 
 
 def queue_query(
     filters: QueueFilters,
     user_id: int,
     now: datetime | None = None,
+    search: Search | None = None,
     few_matches: bool = False,
 ) -> Select:
-    """The columns of QueueRow for the matching applications, organisation and assignee joined
-    in. Calls and programmes come from calls_for_filter(), which the page loads anyway: two
-    joins fewer to plan."""
+    """The ids of the matching applications in the order asked for (limit it to a page and
+    load the rows with rows_query)."""
     now = now or utcnow()
-    conditions = filter_conditions(filters, user_id, now, with_search=False)
-    if filters.q and few_matches and _on_postgresql():
+    conditions = filter_conditions(filters, user_id, now, search)
+    application = Application
+    if search and few_matches and _on_postgresql():
         # Few matches: find them first (index scans), then sort them. Left alone, PostgreSQL
         # may walk the submission index backwards and test the pattern on row after row, which
-        # is quick only when matches are many.
+        # is quick only when matches are many. The sort columns come along: no second visit.
         matches = (
-            select(Application.id)
-            .where(search_condition(filters.q))
+            select(
+                Application.id,
+                Application.organisation_id,
+                Application.submitted_at,
+                Application.reference,
+                Application.title,
+                Application.status,
+            )
+            .where(*conditions)
             .cte("matches")
             .prefix_with("MATERIALIZED")
         )
-        conditions.append(Application.id.in_(select(matches.c.id)))
-    elif filters.q:
-        conditions.append(search_condition(filters.q))
+        application = aliased(Application, matches, adapt_on_names=True)
+        statement = select(application.id)
+    else:
+        statement = select(Application.id).where(*conditions)
+    statement = statement.order_by(*_order_by(filters, application))
+    if filters.sort == "organisation":
+        statement = statement.join(Organisation, Organisation.id == application.organisation_id)
+    return statement
+
+
+def rows_query(ids: Select, filters: QueueFilters) -> Select:
+    """The columns of QueueRow for the applications that `ids` selects (a page of queue_query):
+    organisation, assignee and open change request are looked up for those rows only. Calls
+    and programmes come from calls_for_filter(), which the page loads anyway."""
+    page = ids.subquery("page")
     return (
         select(
             Application.id,
@@ -386,12 +416,14 @@ def queue_query(
         )
         .join(Application.organisation)
         .outerjoin(Assignee, Application.assigned_to)
-        .where(*conditions)
+        .where(Application.id.in_(select(page.c.id)))
         .order_by(*_order_by(filters))
     )
 
 
-def status_counts(filters: QueueFilters, user_id: int, now: datetime) -> dict[str, int]:
+def status_counts(
+    filters: QueueFilters, user_id: int, now: datetime, search: Search | None = None
+) -> dict[str, int]:
     """How many applications per status match every filter except the status (one query)."""
     if filters.counted:
         statement = select(
@@ -408,7 +440,7 @@ def status_counts(filters: QueueFilters, user_id: int, now: datetime) -> dict[st
     else:
         statement = (
             select(Application.status, func.count())
-            .where(*filter_conditions(filters, user_id, now, with_status=False))
+            .where(*filter_conditions(filters, user_id, now, search, with_status=False))
             .group_by(Application.status)
         )
     counts = dict.fromkeys(QUEUE_STATUSES, 0)
@@ -417,51 +449,56 @@ def status_counts(filters: QueueFilters, user_id: int, now: datetime) -> dict[st
 
 
 def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -> QueuePage:
-    """The counts, then the requested page (past the end: the last page): two statements."""
+    """The counts, then the requested page (past the end: the last page): two statements, and
+    one more for the organisations that match a search."""
     now = now or utcnow()
-    counts = status_counts(filters, user.id, now)
+    search = Search.for_term(filters.q) if filters.q else None
+    counts = status_counts(filters, user.id, now, search)
     total = counts[filters.status] if filters.status else sum(counts.values())
     pages = max(math.ceil(total / PAGE_SIZE), 1)
     page = min(filters.page, pages)
     # Also when nothing matches, so that every page costs the same statements.
-    statement = (
-        queue_query(filters, user.id, now, few_matches=total <= FEW_MATCHES)
+    ids = (
+        queue_query(filters, user.id, now, search, few_matches=total <= FEW_MATCHES)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
     rows = [
         QueueRow(*values, overdue=is_overdue(values, now))
-        for values in db.session.execute(statement)
+        for values in db.session.execute(rows_query(ids, filters))
     ]
     return QueuePage(replace(filters, page=page), rows, counts, total, page, pages)
+
+
+# The statements that never change are built once (building one costs more than running it).
+CALLS = (
+    select(
+        Call.id,
+        Call.title,
+        Call.programme_id,
+        Programme.name.label("programme_name"),
+        Programme.code.label("programme_code"),
+    )
+    .join(Call.programme)
+    .order_by(Programme.name, Call.opens_at.desc(), Call.id)
+)
+ACTIVE_STAFF = (
+    select(User.id, User.full_name)
+    .join(UserRole, UserRole.user_id == User.id)
+    .where(UserRole.role == "staff", User.active.is_(True))
+    .order_by(User.full_name, User.id)
+)
 
 
 def calls_for_filter() -> list[Row]:
     """Every call with its programme, for the filter form and the rows (one query):
     id, title, programme_id, programme_name, programme_code."""
-    statement = (
-        select(
-            Call.id,
-            Call.title,
-            Call.programme_id,
-            Programme.name.label("programme_name"),
-            Programme.code.label("programme_code"),
-        )
-        .join(Call.programme)
-        .order_by(Programme.name, Call.opens_at.desc(), Call.id)
-    )
-    return list(db.session.execute(statement))
+    return list(db.session.execute(CALLS))
 
 
 def active_staff() -> list[tuple[int, str]]:
     """(id, name) of every active user with the staff role: who may be assigned (one query)."""
-    statement = (
-        select(User.id, User.full_name)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == "staff", User.active.is_(True))
-        .order_by(User.full_name, User.id)
-    )
-    return [(row.id, row.full_name) for row in db.session.execute(statement)]
+    return [(row.id, row.full_name) for row in db.session.execute(ACTIVE_STAFF)]
 
 
 def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:

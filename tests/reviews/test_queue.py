@@ -15,7 +15,14 @@ from grants.core.audit import AuditEvent
 from grants.core.models import utcnow
 from grants.extensions import db
 from grants.reviews.models import ChangeRequest
-from grants.reviews.queue import PAGE_SIZE, QueueFilters, load_queue, queue_query
+from grants.reviews.queue import (
+    PAGE_SIZE,
+    QueueFilters,
+    Search,
+    load_queue,
+    queue_query,
+    rows_query,
+)
 from tests.factories import (
     Base,
     CallFactory,
@@ -197,8 +204,9 @@ def test_search_finds_the_same_whether_matches_are_few_or_many(call, creator):
     found = [make(call, creator, title=f"Sprachcafé {i}").reference for i in range(3)]
     make(call, creator, title="Etwas anderes")
     for few_matches in (True, False):
-        statement = queue_query(QueueFilters(q="sprachcaf", dir="asc"), staff.id, None, few_matches)
-        assert [row.reference for row in db.session.execute(statement)] == found
+        filters, search = QueueFilters(q="sprachcaf", dir="asc"), Search.for_term("sprachcaf")
+        ids = queue_query(filters, staff.id, None, search, few_matches)
+        assert [row.reference for row in db.session.execute(rows_query(ids, filters))] == found
 
 
 def test_search_treats_wildcards_literally(call, creator):
