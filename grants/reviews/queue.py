@@ -101,8 +101,8 @@ class ApplicationStatusCount(db.Model):
 
     Kept by database triggers on the application table (migration 0007), so every writer of a
     status is counted and the counters commit or roll back with the change itself. The triggers
-    change the rows of a transition in key order: two transitions never wait for each other
-    crosswise.
+    change the two counters of a transition in key order, so concurrent transitions cannot
+    deadlock on them.
     """
 
     __tablename__ = "application_status_count"
