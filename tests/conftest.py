@@ -164,7 +164,7 @@ class Worker:
                 "workers.celery_app",
                 "worker",
                 "-Q",
-                "default,mail",
+                "default,mail,documents",
                 "-c",
                 str(self.concurrency),
                 "--loglevel",
