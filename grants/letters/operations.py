@@ -519,8 +519,7 @@ def issue_from_outbox(message_id: int) -> Letter | None:
 
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None or message.status != "pending":
-        db.session.rollback()
-        return None
+        return None  # done already (a second delivery of the task) or gone
     message.attempts += 1
     decision = db.session.get(Decision, message.payload["decision_id"])
     actor = db.session.get(User, message.payload.get("actor_id") or 0)
