@@ -19,7 +19,12 @@ CUT_REASON = "Honorarsatz über dem Höchstsatz von 40 € je Stunde."
 REASONS = "Die Honorarkosten sind nur bis zum Höchstsatz zuwendungsfähig."
 
 
-def signed_off(kind: str = "approval", call=None, application: Application | None = None):
+def signed_off(
+    kind: str = "approval",
+    call=None,
+    application: Application | None = None,
+    reasons_prefix: str = "",
+):
     """(application, decision, approver) with a signed-off decision of that kind."""
     staff, approver = UserFactory(roles=["staff"]), UserFactory(roles=["approver"])
     application = application or in_review(staff, call)
@@ -30,9 +35,9 @@ def signed_off(kind: str = "approval", call=None, application: Application | Non
     elif kind == "partial_approval":
         fees = application.cost_lines[0]
         reviews.review_cost_line(fees, Decimal("800.00"), CUT_REASON, staff)
-        propose(application, staff, amount="850.00", reasons=REASONS)
+        propose(application, staff, amount="850.00", reasons=reasons_prefix + REASONS)
     else:
-        propose(application, staff, amount=None, kind="rejection", reasons=REASONS)
+        propose(application, staff, amount=None, kind="rejection", reasons=reasons_prefix + REASONS)
     decision = reviews.sign_off(application, approver)
     return application, decision, approver
 
