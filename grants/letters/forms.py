@@ -39,9 +39,6 @@ def _long(label, description=None) -> TextAreaField:
     )
 
 
-DEFAULT_HINT = _l("Leave empty to use the default text shown below the field.")
-
-
 class LetterSettingsForm(FlaskForm):
     authority_name = _text(_l("Authority"))
     authority_unit = _text(_l("Department"))
