@@ -3,15 +3,16 @@
     .venv/bin/python -m bench.letters render [--runs 15]
     .venv/bin/python -m bench.letters zip [--letters 1000]
 
-`render` lays out a typical three-page approval (22 cost lines, conditions, annex list)
+`render` lays out a typical three-page approval (12 cost lines, conditions, annex list)
 through the project's code (template, locked-down fetcher, PDF/A-3b, tags, JSON attachment,
 SHA-256) and the same HTML straight through WeasyPrint, alternating, and prints the medians and
 their ratio (goal: at most 1.2×). For reference it also times plain WeasyPrint with the same
 PDF/A options, which shows what the archive format itself costs.
 
-`zip` writes N letter files (copies of one rendered letter, each made distinct), streams them
-through grants.finance.operations.stream_zip into a sink that only hashes, and prints the
-process's peak resident memory (getrusage) before and after, and the peak of Python
+`zip` writes N letter files (copies of one letter rendered in a child process, each made
+distinct), and in a process that has loaded the app but rendered nothing (like a web worker)
+streams them through grants.finance.operations.stream_zip into a sink that only hashes, and
+prints the process's peak resident memory (getrusage) before and after, and the peak of Python
 allocations (tracemalloc). Goal: under 200 MB. No database is needed for either.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import resource
 import statistics
 import tempfile
@@ -46,7 +48,7 @@ def typical_snapshot() -> dict:
             "admitted": f"{100 + n * 15}.00",
             "reason": None,
         }
-        for n in range(22)
+        for n in range(12)
     ]
     issued = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     return {
@@ -173,12 +175,21 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _sample_pdf() -> bytes:
+    app = create_app(DevConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    with app.app_context():
+        return rendering.render_letter(typical_snapshot()).pdf
+
+
 def bench_zip(count: int) -> None:
     from grants.finance.operations import stream_zip
 
-    app = create_app(DevConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
-    with app.app_context(), tempfile.TemporaryDirectory() as folder:
-        pdf = rendering.render_letter(typical_snapshot()).pdf
+    # The sample letter is rendered in a child process, so this process is shaped like a web
+    # worker that serves the download: the app loaded, no PDF rendered.
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        pdf = pool.apply(_sample_pdf)
+    create_app(DevConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    with tempfile.TemporaryDirectory() as folder:
         files = []
         for number in range(count):
             path = Path(folder) / f"{number:04d}.pdf"
