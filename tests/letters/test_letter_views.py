@@ -249,3 +249,40 @@ def test_letters_of_an_applicant_are_hidden_from_members_of_other_organisations(
     log_in(client, stranger)
     assert client.get(f"/applications/{application.id}").status_code == 404
     assert client.get(f"/letters/{letter.id}.pdf").status_code == 404
+
+
+def test_an_uploaded_logo_appears_in_new_letters_and_other_files_are_refused(client):
+    from PIL import Image
+
+    admin = UserFactory(roles=["admin"])
+    log_in(client, admin)
+    png = io.BytesIO()
+    Image.new("RGB", (40, 20), (0, 80, 160)).save(png, format="PNG")
+    response = post_form(
+        client,
+        "/admin/letters/logo",
+        {"logo": (io.BytesIO(png.getvalue()), "logo.png")},
+        form_url="/admin/letters",
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/letters/logo").data == png.getvalue()
+    post_form(
+        client,
+        "/admin/letters/logo",
+        {"logo": (io.BytesIO(b"<svg onload=alert(1)>"), "logo.png")},
+        form_url="/admin/letters",
+        content_type="multipart/form-data",
+    )
+    assert client.get("/admin/letters/logo").data == png.getvalue()  # unchanged
+
+    import pikepdf
+
+    _application, _decision, letter = issued("approval")
+    with pikepdf.open(letters.letter_path(letter)) as pdf:
+        images = [
+            xobject
+            for xobject in (pdf.pages[0].Resources.get("/XObject") or {}).values()
+            if xobject.get("/Subtype") == "/Image"
+        ]
+    assert len(images) == 1 and int(images[0].Width) == 40

@@ -197,3 +197,17 @@ def test_verification_codes_are_forgiving_when_typed():
     assert letters.normalise_code(code.lower().replace("-", " ")) == code
     assert letters.normalise_code("O0O0O-IIIII") == "00000-11111"
     assert letters.normalise_code("too short") is None
+
+
+def test_fold_and_hole_marks_sit_at_105_148_5_and_210_mm():
+    _application, _decision, letter = issued("approval")
+    with pdfplumber.open(io.BytesIO(stored_bytes(letter))) as pdf:
+        page = pdf.pages[0]
+        marks = sorted(
+            {
+                round(edge["top"] / MM * 2) / 2  # to half a millimetre (the line has a width)
+                for edge in page.edges
+                if edge["orientation"] == "h" and edge["x1"] <= 12 * MM
+            }
+        )
+    assert marks == [105.0, 148.5, 210.0]
