@@ -25,6 +25,7 @@ from grants.extensions import db
 from grants.finance.models import Payout
 from grants.letters.models import Letter, ProgrammeLetterSettings
 from grants.letters.operations import letter_path
+from grants.notifications.events import notify
 from grants.organisations.models import Organisation
 from grants.programmes.models import Call, Programme
 from grants.reviews.models import Decision
@@ -375,8 +376,6 @@ def record_payout(
     decision: Decision, paid_on: date, amount: Decimal, booking_reference: str, actor: User
 ) -> Payout:
     """Record a payment; together with earlier ones never more than the approved amount."""
-    from grants.notifications.events import notify
-
     # Concurrent payouts on one decision wait here, so their sum is checked one by one.
     db.session.execute(select(Decision.id).where(Decision.id == decision.id).with_for_update())
     if decision.state != "signed_off" or decision.kind == "rejection" or decision.amount is None:

@@ -29,6 +29,7 @@ from grants.core.urls import external_url
 from grants.extensions import db
 from grants.letters import rendering
 from grants.letters.models import Letter, LetterSettings, ProgrammeAnnex, ProgrammeLetterSettings
+from grants.notifications.events import notify
 from grants.programmes.catalogue import COST_CATEGORIES, label
 from grants.programmes.models import Programme
 from grants.reviews.models import Decision
@@ -515,8 +516,6 @@ def issue_letter(decision: Decision, actor: User | None) -> Letter:
 
 def issue_from_outbox(message_id: int) -> Letter | None:
     """Issue the letter an outbox row asks for, once; the applicant and finance are told."""
-    from grants.notifications.events import notify
-
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None or message.status != "pending":
         return None  # done already (a second delivery of the task) or gone

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import mimetypes
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +18,6 @@ from typing import Any
 
 import pikepdf
 import segno
-from flask import current_app
 from markupsafe import Markup
 from num2words import num2words
 from weasyprint import Attachment
@@ -47,10 +45,11 @@ TITLES = {
 
 @cache
 def template_version() -> str:
-    """LAYOUT_VERSION plus a digest of every letter template, e.g. '1+3f9a0c1b2d4e'."""
+    """LAYOUT_VERSION plus a digest of the letter templates, e.g. '1+3f9a0c1b2d4e'."""
     digest = hashlib.sha256()
-    for path in sorted(TEMPLATE_DIR.glob("*.html")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    names = sorted({"base.html", *(Path(name).name for name in TEMPLATES.values())})
+    for name in names:  # the letter's own templates, not the web pages beside them
+        digest.update(name.encode() + b"\0" + (TEMPLATE_DIR / name).read_bytes())
     return f"{LAYOUT_VERSION}+{digest.hexdigest()[:12]}"
 
 
@@ -169,13 +168,3 @@ def embedded_data(pdf: bytes) -> dict[str, Any] | None:
         if spec is None:
             return None
         return json.loads(spec.get_file().read_bytes())
-
-
-def logo_content_type(path: Path) -> str:
-    """The MIME type of a stored logo by its name."""
-    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-
-
-def public_url() -> str:
-    """The site's public base URL (QR codes and links in letters)."""
-    return current_app.config["PUBLIC_URL"].rstrip("/")
