@@ -151,7 +151,7 @@ def append_annexes(pdf: bytes, annexes: list[Path]) -> tuple[bytes, int]:
             with pikepdf.open(path) as annex:
                 letter.pages.extend(annex.pages)
         out = io.BytesIO()
-        letter.save(out, deterministic_id=False, static_id=True)
+        letter.save(out, deterministic_id=True)  # keeps the first /ID element of the letter
         return out.getvalue(), len(letter.pages)
 
 

@@ -198,6 +198,15 @@ def test_admin_uploads_an_annex_that_is_appended_to_approval_letters(client):
     assert "ANBest-P (2 Seiten)" in text  # listed under Anlagen
     assert letter.page_count == letter.snapshot["annexes"][0]["pages"] + 2  # letter + annex
     assert letter.snapshot["annexes"][0]["sha256"] == annex.sha256
+    import hashlib
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:  # still the letter's catalogue and identifier
+        assert pdf.open_metadata().pdfa_status == "3B"
+        assert list(pdf.attachments.keys()) == ["bescheid-daten.json"]
+        code_digest = hashlib.sha256(letter.verification_code.encode()).hexdigest()[:32]
+        assert bytes(pdf.trailer.ID[0]) == code_digest.encode()
 
 
 def test_annex_upload_refuses_what_is_not_a_pdf(client):
