@@ -160,6 +160,10 @@ def test_signed_off_letter_reaches_applicant_and_finance_and_verifies(
     )
     expect(page.locator("#payment-state")).to_have_text(t("Partly paid"))
     assert_accessible(page)
+    page.get_by_role("link", name=t("Versions, verification codes and downloads")).click()
+    page.wait_for_url(re.compile(rf"/letters/applications/{application_id}$"))
+    expect(page.get_by_role("main")).to_contain_text(letter.verification_code)
+    assert_accessible(page)
     sign_out(page, t)
 
     # --- Anyone: /verify accepts the file and refuses a changed copy. ---------------------------
