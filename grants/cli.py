@@ -116,6 +116,98 @@ def seed_demo() -> list[tuple[str, str]]:
     return logins
 
 
+def seed_demo_decision() -> Application | None:
+    """A signed-off IKOE approval of the Beispiel-Initiative (its letter follows after commit).
+
+    Only `flask seed-demo` calls this, so the browser tests' demo data stays as it was.
+    """
+    from datetime import date
+    from decimal import Decimal
+    from io import BytesIO
+
+    from werkzeug.datastructures import FileStorage
+
+    from grants.applications import storage
+    from grants.core.pdf import render_pdf
+    from grants.programmes.catalogue import DECLARATIONS
+    from grants.reviews import operations as reviews
+
+    organisation = db.session.scalar(
+        select(Organisation).where(Organisation.name == "Beispiel-Initiative")
+    )
+    call = db.session.scalar(
+        select(Call).join(Programme).where(Programme.code == "IKOE", Call.closes_at > utcnow())
+    )
+    if (
+        organisation is None
+        or call is None
+        or db.session.scalar(
+            select(Application.id).where(Application.organisation_id == organisation.id)
+        )
+    ):
+        return None
+    applicant = find_user_by_email("antrag2@demo.example")
+    staff = find_user_by_email("sachbearbeitung@demo.example")
+    approver = find_user_by_email("leitung@demo.example")
+    year = utcnow().year
+    application = applications.create_draft(call, organisation, applicant)
+    applications.save_project(
+        application,
+        {
+            "title": "Begegnungsfest gegen Rassismus in Wiesdorf",
+            "summary": "Ein Nachbarschaftsfest während der Internationalen Wochen gegen "
+            "Rassismus mit Lesungen, Musik und einem Workshop für Ehrenamtliche.",
+            "goals": "Begegnung, Sensibilisierung, neue Ehrenamtliche gewinnen.",
+            "target_groups": "Nachbarschaft, Zugewanderte, Ehrenamtliche",
+            "district": "1",
+            "location": "Wiesdorfer Platz",
+            "start_date": date(year, call.project_start.month, 1)
+            if call.project_start.year == year
+            else call.project_start,
+            "end_date": call.project_end,
+            "expected_participants": 150,
+            "volunteers": 12,
+        },
+        applicant,
+    )
+    applications.add_cost_line(
+        application, "fees", "Honorar Workshopleitung", Decimal("8"), Decimal("60.00"), applicant
+    )
+    applications.add_cost_line(
+        application, "material", "Plakate und Flyer", Decimal("1"), Decimal("320.00"), applicant
+    )
+    applications.save_financing(
+        application,
+        {
+            "own_funds": Decimal("80.00"),
+            "participant_fees": Decimal("0"),
+            "requested_grant": Decimal("720.00"),
+            "third_party_funds": [],
+        },
+        applicant,
+    )
+    for kind, title in (("statutes", "Satzung"), ("tax_exemption", "Freistellungsbescheid")):
+        pdf = render_pdf(f"<h1>{title}</h1><p>Beispiel-Initiative (Demo)</p>")
+        storage.store_attachment(
+            application, kind, FileStorage(BytesIO(pdf), f"{kind}.pdf"), applicant
+        )
+    applications.save_declarations(application, dict.fromkeys(DECLARATIONS, True), False, applicant)
+    applications.submit_application(application, applicant)
+    reviews.start_review(application, staff)
+    reviews.propose_decision(
+        application,
+        staff,
+        kind="approval",
+        amount=Decimal("720.00"),
+        reasons=None,
+        conditions="Bitte nennen Sie die Förderung auf Plakaten und Flyern.",
+        period_start=application.start_date,
+        period_end=application.end_date,
+    )
+    reviews.sign_off(application, approver)
+    return application
+
+
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to the flask CLI."""
 
@@ -126,6 +218,9 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException("seed-demo is disabled in this environment.")
         logins = seed_demo()
         db.session.commit()
+        if seed_demo_decision() is not None:
+            db.session.commit()  # the letter is issued after the commit (in-process in dev)
+            click.echo("Signed off a demo approval for the Beispiel-Initiative (with its letter).")
         click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
         for email, roles in logins:
             click.echo(f"  {email:32} {roles}")

@@ -19,6 +19,7 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session, sessionmaker
 from werkzeug.serving import make_server
 
@@ -95,9 +96,18 @@ def _database(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
         yield
         db.session.remove()
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            # Ids keep growing: task messages of earlier tests may still wait in Redis.
-            conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        for attempt in range(3):
+            try:
+                with db.engine.begin() as conn:
+                    # Ids keep growing: task messages of earlier tests may still wait in Redis.
+                    conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+                break
+            except OperationalError:
+                # A worker still busy with this test's work (e.g. rendering a letter) can
+                # deadlock with the TRUNCATE; PostgreSQL aborts one of the two. Try again.
+                if attempt == 2:
+                    raise
+                time.sleep(1)
         ctx.pop()
         return
 
@@ -164,7 +174,7 @@ class Worker:
                 "workers.celery_app",
                 "worker",
                 "-Q",
-                "default,mail",
+                "default,mail,documents",
                 "-c",
                 str(self.concurrency),
                 "--loglevel",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
 
 from grants.core import outbox
 from grants.extensions import db
+from grants.letters import operations as letters
 from grants.notifications import mail
 
 MAIL_MAX_RETRIES = 8
@@ -30,6 +32,39 @@ def send_mail(self, message_id: int) -> bool:
             factor=5, retries=self.request.retries, maximum=600, full_jitter=True
         )
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+# A letter renders in about a second; the soft limit stops a runaway document long before
+# the broker's visibility timeout (one hour) would hand it to a second worker.
+LETTER_SOFT_TIME_LIMIT = 60
+LETTER_TIME_LIMIT = 90
+LETTER_MAX_RETRIES = 3
+
+
+@shared_task(
+    bind=True,
+    name=letters.RENDER_TASK,
+    max_retries=LETTER_MAX_RETRIES,
+    soft_time_limit=LETTER_SOFT_TIME_LIMIT,
+    time_limit=LETTER_TIME_LIMIT,
+)
+def render_letter(self, message_id: int) -> int | None:
+    """Issue the decision letter an outbox row asks for; a second run issues nothing."""
+    try:
+        letter = letters.issue_from_outbox(message_id)
+        db.session.commit()
+        return letter.id if letter else None
+    except Exception as exc:
+        db.session.rollback()
+        retry = (
+            not isinstance(exc, letters.LetterError | SoftTimeLimitExceeded)
+            and self.request.retries < self.max_retries
+        )
+        mail.record_failure(message_id, f"{type(exc).__name__}: {exc}", final=not retry)
+        db.session.commit()
+        if not retry:
+            raise
+        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
 
 
 @shared_task(name="outbox.sweep")

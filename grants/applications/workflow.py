@@ -29,6 +29,7 @@ class Transition:
     roles: tuple[str, ...]
     staff_label: str
     notifications: tuple[str, ...] = ()
+    # The decision letter is issued by a task after commit; it tells the applicant when ready.
     letter: bool = False
 
 
@@ -133,7 +134,6 @@ TRANSITIONS = {
             "approved",
             ("approver",),
             _l("Sign off approval"),
-            notifications=("decision_made",),
             letter=True,
         ),
         Transition(
@@ -142,7 +142,6 @@ TRANSITIONS = {
             "rejected",
             ("approver",),
             _l("Sign off rejection"),
-            notifications=("decision_made",),
             letter=True,
         ),
     )
@@ -186,6 +185,12 @@ def apply_transition(
     )
     for event in transition.notifications:
         notify(event, application, actor)
+    if transition.letter:
+        # Imported here: the letters package builds on the application models, which import
+        # this module.
+        from grants.letters.operations import queue_letter
+
+        queue_letter(application, actor)
     return transition
 
 

@@ -32,7 +32,8 @@ def init_celery(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
         task_default_queue="default",
-        task_routes={"mail.*": {"queue": "mail"}},
+        # Letters are rendered by their own workers, so PDFs never hold up the mail.
+        task_routes={"mail.*": {"queue": "mail"}, "letters.*": {"queue": "documents"}},
         imports=("workers.tasks",),
         beat_schedule_filename=app.config.get(
             "CELERY_BEAT_SCHEDULE_FILE", "var/celerybeat-schedule"

@@ -65,9 +65,15 @@ class StaticFilesFetcher(URLFetcher):
         )
 
 
-def render_document(html: str, title: str | None = None, lang: str = "de") -> Document:
+def render_document(
+    html: str,
+    title: str | None = None,
+    lang: str = "de",
+    url_fetcher: StaticFilesFetcher | None = None,
+) -> Document:
     """Lay out the HTML (title and language from the page unless given) into pages."""
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticFilesFetcher()).render()
+    fetcher = url_fetcher or StaticFilesFetcher()
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
     if title:
         document.metadata.title = title
     document.metadata.lang = document.metadata.lang or lang

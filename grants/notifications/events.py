@@ -77,7 +77,6 @@ EVENTS = {
     "changes_requested": Event(
         "reviews/changes_requested", organisation_members, "applications.overview"
     ),
-    "decision_made": Event("reviews/decided", organisation_members, "applications.overview"),
     "letter_issued": Event(
         "letters/issued", organisation_members_and_finance, "applications.overview"
     ),

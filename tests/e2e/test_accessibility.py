@@ -22,6 +22,7 @@ PUBLIC_PAGES = [
     ("/imprint", 200),
     ("/privacy", 200),
     ("/accessibility", 200),
+    ("/verify", 200),
     ("/no-such-page", 404),
 ]
 LANGUAGE_BUTTON = {"en": "English", "de": "Deutsch"}

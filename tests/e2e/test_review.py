@@ -391,10 +391,12 @@ def test_staff_review_a_resubmitted_application_and_the_approver_signs_off_a_par
         t("Approved – you will receive the decision letter.")
     )
     assert_accessible(page)
+    # One mail, once the decision letter exists (rendered by the document worker).
     decided = wait_for_subject(
         mailbox,
         APPLICANT,
-        t("Decision on your application %(reference)s", reference=reference),
+        t("Decision letter for application %(reference)s", reference=reference),
+        timeout=60,
     )
     assert f"/applications/{application_id}" in body_of(decided)
 

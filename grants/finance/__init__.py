@@ -1,0 +1,1 @@
+"""The finance officers' area: decisions, letters, exports and payouts."""

@@ -1,0 +1,1 @@
+"""Decision letters: context building, rendering, storage, verification."""
