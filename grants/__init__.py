@@ -53,6 +53,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     from grants.applications.views import bp as applications_bp
     from grants.auth.views import bp as auth_bp
     from grants.core.views import bp as core_bp
+    from grants.notifications.views import bp as notifications_bp
     from grants.organisations.views import bp as organisations_bp
     from grants.pages.views import bp as pages_bp
     from grants.programmes.views import bp as programmes_bp
@@ -67,6 +68,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
         programmes_bp,
         applications_bp,
         reviews_bp,
+        notifications_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -2,39 +2,107 @@
 
 from __future__ import annotations
 
+import smtplib
+from datetime import timedelta
+
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
+from flask import current_app
 
 from grants.core import outbox
+from grants.core.models import utcnow
 from grants.extensions import db
-from grants.notifications import mail
+from grants.notifications import mail, reminders
 
+# The retry policy is read from the config (MAIL_RETRY_*), so tests can make it fast.
 MAIL_MAX_RETRIES = 8
 
 
-@shared_task(bind=True, name=mail.MAIL_TASK, max_retries=MAIL_MAX_RETRIES)
+def _send_once(message_id: int) -> bool:
+    """Deliver with the process's SMTP connection; a connection that went stale is reopened."""
+    try:
+        return mail.deliver_mail(message_id, connection=mail.smtp_connections.get())
+    except smtplib.SMTPServerDisconnected:
+        # The kept connection was closed by the server while idle: one fresh try at once.
+        db.session.rollback()
+        mail.smtp_connections.drop()
+        return mail.deliver_mail(message_id, connection=mail.smtp_connections.get())
+
+
+@shared_task(bind=True, name=mail.MAIL_TASK, max_retries=None)
 def send_mail(self, message_id: int) -> bool:
     """Deliver one outbox e-mail; a second delivery of the same row sends nothing."""
+    config = current_app.config
+    max_retries = config.get("MAIL_MAX_RETRIES", MAIL_MAX_RETRIES)
     try:
-        sent = mail.deliver_mail(message_id)
+        sent = _send_once(message_id)
         db.session.commit()
         return sent
     except Exception as exc:
         db.session.rollback()
-        retry = mail.is_transient_error(exc) and self.request.retries < self.max_retries
-        mail.record_failure(message_id, f"{type(exc).__name__}: {exc}", final=not retry)
+        mail.smtp_connections.drop()
+        retry = mail.is_transient_error(exc) and self.request.retries < max_retries
+        countdown = get_exponential_backoff_interval(
+            factor=config.get("MAIL_RETRY_BACKOFF", 5),
+            retries=self.request.retries,
+            maximum=config.get("MAIL_RETRY_BACKOFF_MAX", 600),
+            full_jitter=config.get("MAIL_RETRY_JITTER", True),
+        )
+        retry_at = utcnow() + timedelta(seconds=countdown) if retry else None
+        mail.record_failure(
+            message_id, f"{type(exc).__name__}: {exc}", final=not retry, retry_at=retry_at
+        )
         db.session.commit()
         if not retry:
             raise
-        countdown = get_exponential_backoff_interval(
-            factor=5, retries=self.request.retries, maximum=600, full_jitter=True
-        )
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task(name="outbox.sweep")
 def sweep_outbox() -> int:
-    """Dispatch again the outbox rows that were never picked up."""
-    stale = outbox.stale_messages()
+    """Dispatch again the outbox rows that were never picked up (or whose retry was lost)."""
+    grace = timedelta(seconds=current_app.config.get("OUTBOX_SWEEP_AFTER_SECONDS", 600))
+    stale = outbox.stale_messages(older_than=grace)
+    db.session.rollback()
     outbox.dispatch(stale)
     return len(stale)
+
+
+def _run_reminder(job) -> int:
+    try:
+        count = job(utcnow())
+        db.session.commit()
+        return count
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+@shared_task(name="reminders.call_closing")
+def remind_call_closing() -> int:
+    """Remind applicants of drafts whose call closes within 7 days and within 1 day."""
+    return _run_reminder(reminders.remind_call_closing)
+
+
+@shared_task(name="reminders.change_requests")
+def remind_change_requests() -> int:
+    """Remind applicants of change requests due in 3 days or overdue (staff when overdue)."""
+    return _run_reminder(reminders.remind_change_requests)
+
+
+@shared_task(name="reminders.sign_offs")
+def remind_sign_offs() -> int:
+    """Remind approvers of proposals waiting more than 3 working days."""
+    return _run_reminder(reminders.remind_sign_offs)
+
+
+@shared_task(name="reminders.staff_digest")
+def send_staff_digest() -> int:
+    """Send each case worker the daily digest of new and overdue applications."""
+    return _run_reminder(reminders.send_staff_digest)
+
+
+@shared_task(name="reminders.all")
+def run_all_reminders() -> int:
+    """Every reminder job in turn (what `flask send-reminders` runs too)."""
+    return _run_reminder(reminders.run_all)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, select
+from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grants.core.models import UTCDateTime, utcnow
@@ -34,6 +34,8 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a retry is scheduled: the sweep leaves the row alone until then.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def queue_task(task: str, payload: dict[str, Any]) -> OutboxMessage:
@@ -60,12 +62,16 @@ def dispatch(messages: list[tuple[int, str]]) -> None:
             log.exception("outbox message %s not dispatched; the sweep will retry", message_id)
 
 
-def stale_messages(older_than: timedelta = timedelta(minutes=10)) -> list[tuple[int, str]]:
-    """Pending rows older than the cut-off: their dispatch was lost and is due again."""
+def stale_messages(
+    older_than: timedelta = timedelta(minutes=10), limit: int = 5000
+) -> list[tuple[int, str]]:
+    """Pending rows whose dispatch (or scheduled retry) is overdue by the cut-off: due again."""
     cutoff = utcnow() - older_than
+    due = func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at)
     rows = db.session.execute(
-        select(OutboxMessage.id, OutboxMessage.task).where(
-            OutboxMessage.status == "pending", OutboxMessage.created_at < cutoff
-        )
+        select(OutboxMessage.id, OutboxMessage.task)
+        .where(OutboxMessage.status == "pending", due < cutoff)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
     )
     return [tuple(row) for row in rows]
