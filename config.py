@@ -37,6 +37,8 @@ class Config:
     # (a worker that died). It must be longer than the longest task and the longest retry
     # countdown, or a running task is handed out a second time.
     BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 3600)
+    # How often a worker looks for such tasks (and once when it starts).
+    BROKER_RESTORE_INTERVAL = env_int("BROKER_RESTORE_INTERVAL", 60)
     # Outbox rows still pending this long after their creation (or their scheduled retry)
     # are dispatched again by the beat sweep.
     OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 600)

@@ -33,6 +33,8 @@ def init_celery(app: Flask) -> Celery:
         # Redis: an unacknowledged task comes back after the visibility timeout (see config).
         broker_transport_options={
             "visibility_timeout": app.config["BROKER_VISIBILITY_TIMEOUT"],
+            "unacked_restore_interval": app.config["BROKER_RESTORE_INTERVAL"],
+            "unacked_restore_throttle": 1,
         },
         # A late-acknowledged task running when the broker connection drops cannot be
         # acknowledged any more and will be redelivered: cancel it instead of finishing it twice.
