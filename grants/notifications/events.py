@@ -106,6 +106,8 @@ class Event:
     message: Any = None  # a lazy msgid with %(reference)s, %(title)s, ... or None
     required: bool = False
     audience: tuple[str, ...] = field(default=())  # roles that may switch the e-mail off
+    # More values for the in-app message, taken from the application when the event happens.
+    params: Callable[[Any], dict[str, Any]] | None = None
 
 
 APPLICANT = ("applicant",)
@@ -168,6 +170,7 @@ EVENTS: dict[str, Event] = {
         organisation_members,
         _l("Changes are needed to application %(reference)s by %(deadline)s."),
         required=True,
+        params=lambda application: {"deadline": application.change_requests[-1].deadline},
     ),
     "proposal_waiting": Event(
         "reviews/proposal_waiting",
@@ -360,7 +363,10 @@ def notify(event_name: str, application, actor, **context: Any) -> int:
     event = EVENTS[event_name]
     if event.recipients is None:
         raise ValueError(f"{event_name} is sent to an address; use send_account_mail")
-    params = _application_params(application) | context.pop("params", {})
+    params = _application_params(application)
+    if event.params is not None:
+        params |= event.params(application)
+    params |= context.pop("params", {})
     return deliver_event(
         event_name,
         event.recipients(application),

@@ -38,8 +38,9 @@ def claim(key: str) -> bool:
         insert(table)
         .values(key=key, sent_at=utcnow())
         .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.key)
     )
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).scalar() is not None
 
 
 def working_days_between(start: date, end: date) -> int:

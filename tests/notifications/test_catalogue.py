@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from grants.applications.workflow import TRANSITIONS
 from grants.core.models import utcnow
 from grants.extensions import db
-from grants.notifications.events import EVENTS, render_message
+from grants.notifications.events import EVENTS, _application_params, render_message
 from grants.notifications.mail import render_mail_parts
 from grants.notifications.models import Notification
 from grants.reviews import operations as reviews
@@ -154,3 +154,12 @@ def test_html_mails_escape_what_applicants_typed(scene):
     scene["application"].title = "<script>alert(1)</script>"
     _subject, _body, html = render_mail_parts("applications/submitted", "en", **scene)
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("name", WORKFLOW_EVENTS)
+def test_workflow_event_messages_need_only_what_notify_provides(name, scene):
+    event = EVENTS[name]
+    params = _application_params(scene["application"])
+    if event.params is not None:
+        params |= event.params(scene["application"])
+    str(event.message) % params  # a missing value raises KeyError
