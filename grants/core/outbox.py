@@ -7,14 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, func, select
+from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, func, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grants.core.models import UTCDateTime, utcnow
-from grants.core.transactions import on_commit
+from grants.core.transactions import on_commit, on_rollback
 from grants.extensions import db
 
 log = logging.getLogger(__name__)
+
+_PENDING = "outbox_pending"
 
 
 class OutboxMessage(db.Model):
@@ -38,28 +40,59 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-def queue_task(task: str, payload: dict[str, Any]) -> OutboxMessage:
-    """Record background work in the current transaction; it is dispatched after commit."""
+def queue_task(task: str, payload: dict[str, Any], flush: bool = True) -> OutboxMessage:
+    """Record background work in the current transaction; it is dispatched after commit.
+
+    With flush=False the row is inserted with the next flush (many rows in one statement);
+    its id is read after the commit, so `message.id` is None until then.
+    """
     message = OutboxMessage(task=task, payload=payload, status="pending", attempts=0)
     db.session.add(message)
-    db.session.flush()
-    message_id = message.id
-    on_commit(lambda: dispatch([(message_id, task)]))
+    if flush:
+        db.session.flush()
+    _messages_of_this_transaction().append(message)
     return message
+
+
+def _messages_of_this_transaction() -> list[OutboxMessage]:
+    """The rows queued in the current transaction, dispatched together after its commit."""
+    session = db.session()
+    pending = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = []
+
+        def committed() -> None:
+            session.info.pop(_PENDING, None)
+            identities = [(inspect(m).identity, m.task) for m in pending]
+            # A row of a rolled-back savepoint has no identity: it was never committed.
+            dispatch([(identity[0], task) for identity, task in identities if identity])
+
+        on_commit(committed)
+        on_rollback(lambda: session.info.pop(_PENDING, None))
+    return pending
 
 
 def dispatch(messages: list[tuple[int, str]]) -> None:
     """Hand outbox rows to Celery; a broker failure leaves them pending for the sweep."""
+    if not messages:
+        return
     celery = current_app.extensions["celery"]
-    for message_id, task in messages:
-        try:
-            if celery.conf.task_always_eager:
-                celery.loader.import_default_modules()
+    if celery.conf.task_always_eager:
+        celery.loader.import_default_modules()
+        for message_id, task in messages:
+            try:
                 celery.tasks[task].apply(args=[message_id])
-            else:
-                celery.send_task(task, args=[message_id])
-        except Exception:
-            log.exception("outbox message %s not dispatched; the sweep will retry", message_id)
+            except Exception:
+                log.exception("outbox message %s failed in-process", message_id)
+        return
+    try:
+        # One connection for all of them; the first failure leaves the rest to the sweep
+        # rather than making the request wait for the broker once per row.
+        with celery.producer_or_acquire() as producer:
+            for message_id, task in messages:
+                celery.send_task(task, args=[message_id], producer=producer)
+    except Exception:
+        log.exception("%d outbox message(s) not dispatched; the sweep will retry", len(messages))
 
 
 def stale_messages(

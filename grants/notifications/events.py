@@ -279,6 +279,19 @@ def opted_out(user: User) -> set[str]:
     return set(db.session.scalars(select(EmailOptOut.event).where(EmailOptOut.user_id == user.id)))
 
 
+def _opted_out_users(event_name: str, user_ids: list[int]) -> set[int]:
+    """Which of these users switched the event's e-mail off (one query for all)."""
+    if not user_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(EmailOptOut.user_id).where(
+                EmailOptOut.event == event_name, EmailOptOut.user_id.in_(user_ids)
+            )
+        )
+    )
+
+
 # Links ------------------------------------------------------------------------------------
 
 
@@ -329,8 +342,10 @@ def deliver_event(
     """Record the in-app message and queue the e-mail (unless switched off) for each user."""
     event = EVENTS[event_name]
     stored = {key: _param(value) for key, value in (params or {}).items()}
+    users = list(dict.fromkeys(users))
+    silenced = set() if event.required else _opted_out_users(event_name, [u.id for u in users])
     count = 0
-    for user in dict.fromkeys(users):
+    for user in users:
         path = link_for(user)
         if event.message is not None:
             db.session.add(
@@ -342,12 +357,13 @@ def deliver_event(
                     application_id=application.id if application is not None else None,
                 )
             )
-        if event.required or event_name not in opted_out(user):
+        if user.id not in silenced:
             queue_mail(
                 user.email,
                 event.template,
                 user.locale,
                 event=event_name,
+                flush=False,  # the rows of all recipients are inserted together below
                 user=user,
                 application=application,
                 link=absolute(path) if path else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_mailman import EmailMultiAlternatives
 from jinja2 import TemplateNotFound
+from sqlalchemy import update
 
 from grants.core.models import utcnow
 from grants.core.outbox import OutboxMessage, queue_task
@@ -53,7 +55,12 @@ def render_mail_parts(
 
 
 def queue_mail(
-    to: str, template_name: str, locale: str, event: str | None = None, **context: Any
+    to: str,
+    template_name: str,
+    locale: str,
+    event: str | None = None,
+    flush: bool = True,
+    **context: Any,
 ) -> OutboxMessage:
     """Render a mail and record its delivery in the outbox of the current transaction."""
     subject, body, html = render_mail_parts(template_name, locale, **context)
@@ -62,38 +69,44 @@ def queue_mail(
         payload["html"] = html
     if event is not None:
         payload["event"] = event
-    return queue_task(MAIL_TASK, payload)
+    return queue_task(MAIL_TASK, payload, flush=flush)
 
 
 def deliver_mail(message_id: int, connection=None) -> bool:
     """Send one queued mail unless it was sent already; True when this call sent it.
 
-    The row stays locked (SELECT ... FOR UPDATE) while the mail is handed to the SMTP server,
-    so a second delivery of the same row waits and then finds it done. `connection` is an
+    The row stays locked while the mail is handed to the SMTP server, so a second delivery of
+    the same row waits and then finds it done. `connection` is an
     open mail connection to reuse (the worker keeps one per process).
     """
-    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None or message.status != "pending":
+    table = OutboxMessage.__table__
+    # Counting the attempt locks the row; a second delivery of the same row waits here until
+    # this transaction ends, then finds the row no longer pending and sends nothing.
+    payload = db.session.execute(
+        update(table)
+        .where(table.c.id == message_id, table.c.status == "pending")
+        .values(attempts=table.c.attempts + 1)
+        .returning(table.c.payload)
+    ).scalar()
+    if payload is None:
         db.session.rollback()
         return False
-    message.attempts += 1
-    payload = message.payload
     mail = EmailMultiAlternatives(
         subject=payload["subject"],
         body=payload["body"],
         to=payload["to"],
         from_email=current_app.config["MAIL_DEFAULT_SENDER"],
-        headers={"X-Grants-Outbox-Id": str(message.id)},
+        headers={"X-Grants-Outbox-Id": str(message_id)},
         connection=connection,
     )
     if payload.get("html"):
         mail.attach_alternative(payload["html"], "text/html")
     mail.send()
-    message.status = "done"
-    message.processed_at = utcnow()
-    message.next_attempt_at = None
-    message.last_error = None
-    db.session.flush()
+    db.session.execute(
+        update(table)
+        .where(table.c.id == message_id)
+        .values(status="done", processed_at=utcnow(), next_attempt_at=None, last_error=None)
+    )
     return True
 
 
@@ -126,8 +139,8 @@ def is_transient_error(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPServerDisconnected | OSError)
 
 
-class ConnectionCache:
-    """One SMTP connection per worker process, reused between mails and reopened when stale.
+class ConnectionCache(threading.local):
+    """One SMTP connection per worker thread, reused between mails and reopened when stale.
 
     Opening a connection (TCP, greeting, EHLO, maybe TLS and login) costs more than sending a
     short mail; a worker sending thousands of mails keeps it open. Other backends (file,
