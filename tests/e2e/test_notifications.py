@@ -19,6 +19,7 @@ from grants.core.models import to_local, utcnow
 from grants.extensions import db
 from grants.notifications.operations import mark_all_read
 from tests.e2e.conftest import assert_accessible, field, sign_in
+from tests.e2e.test_accessibility import assert_no_sideways_scrolling, switch_language
 from tests.e2e.test_review import (
     APPLICANT,
     STAFF,
@@ -121,3 +122,30 @@ def test_the_admin_outbox_page_is_accessible_and_offers_a_retry(page: Page, t):
     row.get_by_role("button").click()
     expect(messages(page)).to_contain_text(t("Message %(id)d will be sent again.", id=message.id))
     assert_accessible(page)
+
+
+def test_notification_pages_fit_a_narrow_screen_in_both_languages(page: Page, t):
+    application = submitted_ikoe_application()  # the applicant has the receipt, unread
+    OutboxMessageFactory(
+        status="failed",
+        attempts=8,
+        last_error="SMTPServerDisconnected: Connection unexpectedly closed " * 3,
+        processed_at=utcnow(),
+        payload={"to": ["sehr.lange.adresse@example.org"], "subject": "Zugestellt?", "body": "x"},
+    )
+    db.session.commit()
+    page.set_viewport_size({"width": 320, "height": 720})
+    for email, paths in [
+        (APPLICANT, ["/notifications", "/notifications/settings"]),
+        ("admin@demo.example", ["/admin/outbox", "/notifications/settings"]),
+    ]:
+        page.context.clear_cookies()
+        sign_in(page, email, DEMO_PASSWORD)
+        for path in paths:
+            page.goto(path)
+            expect(page.get_by_role("heading", level=1)).to_have_count(1)
+            assert_no_sideways_scrolling(page)
+            assert_accessible(page)
+        switch_language(page, "en")
+        assert_accessible(page)
+    assert application.reference
