@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from datetime import timedelta
 
@@ -13,6 +14,8 @@ from grants.core import outbox
 from grants.core.models import utcnow
 from grants.extensions import db
 from grants.notifications import mail, reminders
+
+log = logging.getLogger(__name__)
 
 # The retry policy is read from the config (MAIL_RETRY_*), so tests can make it fast.
 MAIL_MAX_RETRIES = 8
@@ -29,33 +32,66 @@ def _send_once(message_id: int) -> bool:
         return mail.deliver_mail(message_id, connection=mail.smtp_connections.get())
 
 
+def _backoff(retries: int) -> int:
+    config = current_app.config
+    return get_exponential_backoff_interval(
+        factor=config.get("MAIL_RETRY_BACKOFF", 5),
+        retries=retries,
+        maximum=config.get("MAIL_RETRY_BACKOFF_MAX", 600),
+        full_jitter=config.get("MAIL_RETRY_JITTER", True),
+    )
+
+
+def _note_failure(message_id: int, exc: Exception, retries: int) -> int | None:
+    """Record a failed attempt; the countdown to the next one, or None when it failed for good."""
+    db.session.rollback()
+    mail.smtp_connections.drop()
+    max_retries = current_app.config.get("MAIL_MAX_RETRIES", MAIL_MAX_RETRIES)
+    retry = mail.is_transient_error(exc) and retries < max_retries
+    countdown = _backoff(retries) if retry else None
+    retry_at = utcnow() + timedelta(seconds=countdown) if retry else None
+    mail.record_failure(
+        message_id, f"{type(exc).__name__}: {exc}", final=not retry, retry_at=retry_at
+    )
+    db.session.commit()
+    return countdown
+
+
 @shared_task(bind=True, name=mail.MAIL_TASK, max_retries=None)
 def send_mail(self, message_id: int) -> bool:
     """Deliver one outbox e-mail; a second delivery of the same row sends nothing."""
-    config = current_app.config
-    max_retries = config.get("MAIL_MAX_RETRIES", MAIL_MAX_RETRIES)
     try:
         sent = _send_once(message_id)
         db.session.commit()
         return sent
     except Exception as exc:
-        db.session.rollback()
-        mail.smtp_connections.drop()
-        retry = mail.is_transient_error(exc) and self.request.retries < max_retries
-        countdown = get_exponential_backoff_interval(
-            factor=config.get("MAIL_RETRY_BACKOFF", 5),
-            retries=self.request.retries,
-            maximum=config.get("MAIL_RETRY_BACKOFF_MAX", 600),
-            full_jitter=config.get("MAIL_RETRY_JITTER", True),
-        )
-        retry_at = utcnow() + timedelta(seconds=countdown) if retry else None
-        mail.record_failure(
-            message_id, f"{type(exc).__name__}: {exc}", final=not retry, retry_at=retry_at
-        )
-        db.session.commit()
-        if not retry:
+        countdown = _note_failure(message_id, exc, self.request.retries)
+        if countdown is None:
             raise
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name=mail.MAIL_BATCH_TASK)
+def send_mail_batch(message_ids: list[int]) -> int:
+    """Deliver several outbox e-mails in turn, each in its own transaction.
+
+    A row that fails for a passing reason goes on alone as `mail.send` with its backoff, so
+    it does not hold up the others; one that fails for good is marked failed.
+    """
+    sent = 0
+    for message_id in message_ids:
+        try:
+            sent += _send_once(message_id)
+            db.session.commit()
+        except Exception as exc:
+            countdown = _note_failure(message_id, exc, retries=0)
+            if countdown is None:
+                continue
+            try:
+                send_mail.apply_async(args=[message_id], countdown=countdown, retries=1)
+            except Exception:  # the broker is gone too: the sweep finds the row when it is due
+                log.exception("retry of outbox message %s not queued", message_id)
+    return sent
 
 
 @shared_task(name="outbox.sweep")

@@ -72,6 +72,34 @@ def _messages_of_this_transaction() -> list[OutboxMessage]:
     return pending
 
 
+# task name -> (name of a task taking a list of ids, how many ids per message). A task with a
+# batch variant is still one row per piece of work; only the hand-over is grouped.
+BATCH_TASKS: dict[str, tuple[str, int]] = {}
+
+
+def register_batch_task(task: str, batch_task: str, size: int) -> None:
+    """Let `dispatch` hand rows of `task` over `size` at a time to `batch_task`."""
+    BATCH_TASKS[task] = (batch_task, size)
+
+
+def _task_messages(messages: list[tuple[int, str]]) -> list[tuple[str, list]]:
+    """(task name, args) per Celery message: single rows, or ids grouped for a batch task."""
+    grouped: dict[str, list[int]] = {}
+    single: list[tuple[str, list]] = []
+    for message_id, task in messages:
+        if task in BATCH_TASKS:
+            grouped.setdefault(task, []).append(message_id)
+        else:
+            single.append((task, [message_id]))
+    for task, ids in grouped.items():
+        batch_task, size = BATCH_TASKS[task]
+        if len(ids) == 1:
+            single.append((task, ids))
+            continue
+        single += [(batch_task, [ids[i : i + size]]) for i in range(0, len(ids), size)]
+    return single
+
+
 def dispatch(messages: list[tuple[int, str]]) -> None:
     """Hand outbox rows to Celery; a broker failure leaves them pending for the sweep."""
     if not messages:
@@ -89,8 +117,8 @@ def dispatch(messages: list[tuple[int, str]]) -> None:
         # One connection for all of them; the first failure leaves the rest to the sweep
         # rather than making the request wait for the broker once per row.
         with celery.producer_or_acquire() as producer:
-            for message_id, task in messages:
-                celery.send_task(task, args=[message_id], producer=producer)
+            for task, args in _task_messages(messages):
+                celery.send_task(task, args=args, producer=producer)
     except Exception:
         log.exception("%d outbox message(s) not dispatched; the sweep will retry", len(messages))
 

@@ -148,3 +148,25 @@ def test_the_sweep_dispatches_rows_whose_dispatch_was_lost(app, celery_worker, m
     app.extensions["celery"].send_task("outbox.sweep")
     wait_for_status(message.id, "done")
     assert len(mailbox.wait_for(1, to="verloren@example.org")) == 1
+
+
+def test_many_mails_of_one_transaction_travel_in_batches_and_arrive_once(
+    app, celery_worker, mailbox
+):
+    mailbox.refuse_next = 2  # two of them are retried alone, after their backoff
+    users = [UserFactory(email=f"viele{n}@example.org", locale="en") for n in range(30)]
+    messages = [
+        queue_mail(u.email, "auth/confirm", "en", user=u, confirm_url="https://x", max_age_days=3)
+        for u in users
+    ]
+    db.session.commit()  # 30 rows: one batch of 25 and one of 5
+    ids = [m.id for m in messages]
+    app.extensions["celery"].send_task("mail.send_batch", args=[ids[:10]])  # a duplicate batch
+    for message_id in ids:
+        wait_for_status(message_id, "done", timeout=60)
+    time.sleep(1)
+    for user in users:
+        assert len([m for m in mailbox.messages if m["To"] == user.email]) == 1, user.email
+    db.session.expire_all()
+    attempts = sorted(db.session.get(OutboxMessage, i).attempts for i in ids)
+    assert attempts == [1] * 28 + [2, 2]
