@@ -140,5 +140,5 @@ def send_staff_digest() -> int:
 
 @shared_task(name="reminders.all")
 def run_all_reminders() -> int:
-    """Every reminder job in turn (what `flask send-reminders` runs too)."""
+    """Every reminder job in turn (for a manual run: `celery call reminders.all`)."""
     return _run_reminder(reminders.run_all)
