@@ -21,6 +21,7 @@ drafts are completed with the test suite's helper.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import re
@@ -68,8 +69,19 @@ def _serve_smtp(port: int, total, duplicates, ready) -> None:
                     seen.add(key)
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
+    deadline = time.monotonic() + 30
+    while True:  # after a restart the port may still be held for a moment
+        # A loaded machine may need more than aiosmtpd's default second to start the thread.
+        controller = Controller(Handler(), hostname="127.0.0.1", port=port, ready_timeout=30)
+        try:
+            controller.start()
+            break
+        except Exception:
+            with contextlib.suppress(Exception):
+                controller.stop()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
     ready.set()
     while True:
         time.sleep(3600)
@@ -90,8 +102,8 @@ class SmtpServer:
             daemon=True,
         )
         self.process.start()
-        if not ready.wait(20):
-            raise RuntimeError("SMTP server did not start")
+        if not ready.wait(60):
+            raise RuntimeError(f"SMTP server did not start on port {self.port}")
 
     def stop(self) -> None:
         if self.process is not None:
