@@ -87,16 +87,21 @@ def _serve_smtp(port: int, total, duplicates, ready) -> None:
         time.sleep(3600)
 
 
+# Spawned, not forked: the benchmark process has threads by then (the broker connection's),
+# and a forked child can hang on a lock one of them held.
+SPAWN = multiprocessing.get_context("spawn")
+
+
 class SmtpServer:
     def __init__(self, port: int):
         self.port = port
-        self.total = multiprocessing.Value("i", 0)
-        self.duplicates = multiprocessing.Value("i", 0)
-        self.process: multiprocessing.Process | None = None
+        self.total = SPAWN.Value("i", 0)
+        self.duplicates = SPAWN.Value("i", 0)
+        self.process = None
 
     def start(self) -> None:
-        ready = multiprocessing.Event()
-        self.process = multiprocessing.Process(
+        ready = SPAWN.Event()
+        self.process = SPAWN.Process(
             target=_serve_smtp,
             args=(self.port, self.total, self.duplicates, ready),
             daemon=True,
