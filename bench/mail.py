@@ -222,19 +222,25 @@ def queue_notifications(app, count: int, batch: int = 500) -> float:
     from grants.extensions import db
     from grants.notifications.events import application_path, deliver_event
 
-    with app.app_context():
+    def load():
+        # As `notify` does, the recipients are loaded by a query for every event (after a
+        # commit, objects loaded before would each be refreshed by a query of their own).
         application = db.session.scalars(select(Application).order_by(Application.id)).first()
         users = db.session.scalars(
             select(User).where(User.email.like("%@bench.example")).order_by(User.id)
         ).all()
+        return application, users
+
+    with app.app_context():
         started = time.perf_counter()
         queued = in_batch = 0
         while queued < count:
+            application, users = load()
             recipients = users[: min(len(users), count - queued, batch - in_batch)]
             deliver_event(
                 "payout_recorded",
                 recipients,
-                link_for=lambda u: application_path(application, u),
+                link_for=lambda u, a=application: application_path(a, u),
                 params={"reference": application.reference or "–"},
                 application=application,
                 actor=users[0],
