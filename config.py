@@ -33,6 +33,21 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     BROKER_URL: str | None = env("BROKER_URL")
     CELERY_EAGER: bool = False
+    # Redis redelivers a task that was taken but not acknowledged after this many seconds
+    # (a worker that died). It must be longer than the longest task and the longest retry
+    # countdown, or a running task is handed out a second time.
+    BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 3600)
+    # How often a worker looks for such tasks (and once when it starts).
+    BROKER_RESTORE_INTERVAL = env_int("BROKER_RESTORE_INTERVAL", 60)
+    # Outbox rows still pending this long after their creation (or their scheduled retry)
+    # are dispatched again by the beat sweep.
+    OUTBOX_SWEEP_AFTER_SECONDS = env_int("OUTBOX_SWEEP_AFTER_SECONDS", 600)
+    # Transient SMTP failures: retry up to MAIL_MAX_RETRIES times, waiting a random time up to
+    # MAIL_RETRY_BACKOFF * 2**attempt seconds (at most MAIL_RETRY_BACKOFF_MAX).
+    MAIL_MAX_RETRIES = env_int("MAIL_MAX_RETRIES", 8)
+    MAIL_RETRY_BACKOFF = env_int("MAIL_RETRY_BACKOFF", 5)
+    MAIL_RETRY_BACKOFF_MAX = env_int("MAIL_RETRY_BACKOFF_MAX", 600)
+    MAIL_RETRY_JITTER = env_bool("MAIL_RETRY_JITTER", True)
 
     SITE_NAME = env("SITE_NAME", "Kommunales Integrationszentrum Leverkusen")
     CITY_NAME = env("CITY_NAME", "Stadt Leverkusen")

@@ -56,6 +56,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     from grants.core.views import bp as core_bp
     from grants.finance.views import bp as finance_bp
     from grants.letters.views import bp as letters_bp
+    from grants.notifications.views import bp as notifications_bp
     from grants.organisations.views import bp as organisations_bp
     from grants.pages.views import bp as pages_bp
     from grants.programmes.views import bp as programmes_bp
@@ -72,6 +73,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
         reviews_bp,
         letters_bp,
         finance_bp,
+        notifications_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import psycopg
 import pytest
@@ -149,18 +151,35 @@ def client(app: Flask) -> Client:
 
 
 class Worker:
-    """A real `celery worker` process against the test database, Redis and SMTP server."""
+    """A real `celery worker` process against the test database, Redis and SMTP server.
 
-    def __init__(self, smtp_port: int, concurrency: int = 1):
+    `env` adds GRANTS_* settings for this worker only (e.g. a short visibility timeout).
+    The worker runs in its own process group, so `kill()` takes its pool processes too.
+    """
+
+    running: ClassVar[set[Worker]] = set()  # the workers of this test run
+
+    def __init__(
+        self,
+        smtp_port: int,
+        concurrency: int = 1,
+        env: dict[str, str] | None = None,
+        name: str = "test-worker",
+    ):
         self.env = {
             **os.environ,
             "GRANTS_ENV": "test",
             "GRANTS_MAIL_PORT": str(smtp_port),
             "GRANTS_MAIL_SERVER": "127.0.0.1",
+            # Retries of transient failures within seconds, not minutes.
+            "GRANTS_MAIL_RETRY_BACKOFF": "1",
+            "GRANTS_MAIL_RETRY_BACKOFF_MAX": "2",
+            "GRANTS_MAIL_RETRY_JITTER": "false",
+            **(env or {}),
         }
         self.concurrency = concurrency
         self.process: subprocess.Popen | None = None
-        self.log_path = ROOT / "var" / "test-worker.log"
+        self.log_path = ROOT / "var" / f"{name}.log"
 
     def start(self) -> None:
         self.log_path.parent.mkdir(exist_ok=True)
@@ -187,7 +206,9 @@ class Worker:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        Worker.running.add(self)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -198,12 +219,20 @@ class Worker:
         raise RuntimeError("celery worker did not start:\n" + self.log_path.read_text())
 
     def stop(self) -> None:
+        Worker.running.discard(self)
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once, as a crash would."""
+        Worker.running.discard(self)
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -213,6 +242,20 @@ def celery_worker(app: Flask, smtp_server: MailServer) -> Iterator[Worker]:
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def own_workers(app: Flask, smtp_server: MailServer) -> Iterator[list[Worker]]:
+    """Workers a test starts itself; the shared worker pauses meanwhile, so only they consume."""
+    paused = list(Worker.running)
+    for worker in paused:
+        worker.stop()
+    started: list[Worker] = []
+    yield started
+    for worker in started:
+        worker.stop()
+    for worker in paused:
+        worker.start()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -16,23 +17,52 @@ class _Handler:
         self.server = server
 
     async def handle_DATA(self, smtp, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        with self.server.lock:
-            if self.server.refuse_next > 0:
-                self.server.refuse_next -= 1
+        server = self.server
+        with server.lock:
+            hold = server.hold_next > 0
+            if hold:
+                server.hold_next -= 1
+                server.held.set()
+        if hold:
+            # Keep the client waiting for the answer to DATA (without blocking the loop for
+            # other connections) until the test releases it.
+            while not server.release.is_set():
+                await asyncio.sleep(0.05)
+            if smtp.transport is None or smtp.transport.is_closing():
+                # The client is gone before it heard "250": the mail was not accepted.
+                with server.lock:
+                    server.dropped += 1
+                return "451 4.4.2 Connection lost"
+        with server.lock:
+            if server.reject_next > 0:
+                server.reject_next -= 1
+                return "550 5.1.1 Mailbox unavailable"
+            if server.refuse_next > 0:
+                server.refuse_next -= 1
                 return "451 4.3.0 Try again later"
-            self.server.messages.append(
+            server.messages.append(
                 email.message_from_bytes(envelope.content, policy=email.policy.default)
             )
         return "250 Message accepted for delivery"
 
 
 class MailServer:
-    """Collects the messages it receives; `refuse_next` answers that many with 451."""
+    """Collects the messages it receives.
+
+    `refuse_next` answers that many messages with 451 (try again), `reject_next` with 550
+    (permanent), and `hold_next` keeps that many waiting for the answer to DATA until
+    `release` is set (`held` is set when one is waiting).
+    """
 
     def __init__(self, port: int):
         self.port = port
         self.messages: list[Message] = []
         self.refuse_next = 0
+        self.reject_next = 0
+        self.hold_next = 0
+        self.dropped = 0
+        self.held = threading.Event()
+        self.release = threading.Event()
         self.lock = threading.Lock()
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=port)
 
@@ -46,6 +76,11 @@ class MailServer:
         with self.lock:
             self.messages.clear()
             self.refuse_next = 0
+            self.reject_next = 0
+            self.hold_next = 0
+            self.dropped = 0
+            self.held.clear()
+            self.release.clear()
 
     def wait_for(
         self, count: int = 1, timeout: float = 30.0, to: str | None = None
@@ -59,6 +94,14 @@ class MailServer:
                 assert len(found) >= count, f"expected {count} mails, got {len(found)}"
                 return found
             time.sleep(0.1)
+
+
+def html_of(message: Message) -> str | None:
+    """The decoded HTML alternative of a message, if it has one."""
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    return None
 
 
 def body_of(message: Message) -> str:

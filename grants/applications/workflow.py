@@ -31,6 +31,17 @@ class Transition:
     notifications: tuple[str, ...] = ()
     # The decision letter is issued by a task after commit; it tells the applicant when ready.
     letter: bool = False
+    # Other notifications when leaving a particular source state (e.g. a resubmission).
+    notifications_from: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def notifications_for(self, source: str) -> tuple[str, ...]:
+        """The events this transition triggers when taken from `source`."""
+        return dict(self.notifications_from).get(source, self.notifications)
+
+    @property
+    def all_notifications(self) -> set[str]:
+        """Every event this transition can trigger, from any source."""
+        return set(self.notifications).union(*(events for _, events in self.notifications_from))
 
 
 STATUSES = {
@@ -95,6 +106,9 @@ TRANSITIONS = {
             ("applicant",),
             _l("Submit"),
             notifications=("submission_receipt", "submission_staff"),
+            notifications_from=(
+                ("changes_requested", ("resubmission_receipt", "resubmission_staff")),
+            ),
         ),
         Transition(
             "withdraw",
@@ -127,6 +141,7 @@ TRANSITIONS = {
             "in_review",
             ("approver",),
             _l("Return to review"),
+            notifications=("proposal_returned",),
         ),
         Transition(
             "approve",
@@ -183,7 +198,7 @@ def apply_transition(
         actor=actor,
         **{"from": previous, "to": transition.target, "comment": comment},
     )
-    for event in transition.notifications:
+    for event in transition.notifications_for(previous):
         notify(event, application, actor)
     if transition.letter:
         # Imported here: the letters package builds on the application models, which import

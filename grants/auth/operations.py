@@ -10,7 +10,7 @@ from grants.core import audit
 from grants.core.models import utcnow
 from grants.core.urls import external_url
 from grants.extensions import db
-from grants.notifications.mail import queue_mail
+from grants.notifications.events import send_account_mail
 
 
 class AccountError(Exception):
@@ -24,9 +24,9 @@ def register_user(email: str, full_name: str, password: str, locale: str) -> Use
     """
     existing = find_user_by_email(email)
     if existing is not None:
-        queue_mail(
+        send_account_mail(
+            "already_registered",
             existing.email,
-            "auth/already_registered",
             existing.locale,
             user=existing,
             login_url=external_url("auth.login"),
@@ -45,9 +45,9 @@ def register_user(email: str, full_name: str, password: str, locale: str) -> Use
 def send_confirmation(user: User) -> None:
     """Queue the mail with the confirmation link."""
     token = tokens.make_token(tokens.CONFIRM, {"uid": user.id, "email": user.email})
-    queue_mail(
+    send_account_mail(
+        "account_confirmation",
         user.email,
-        "auth/confirm",
         user.locale,
         user=user,
         confirm_url=external_url("auth.confirm_email", token=token),
@@ -94,9 +94,9 @@ def request_password_reset(email: str) -> None:
     token = tokens.make_token(
         tokens.RESET, {"uid": user.id, "fp": tokens.password_fingerprint(user.password_hash)}
     )
-    queue_mail(
+    send_account_mail(
+        "password_reset",
         user.email,
-        "auth/reset",
         user.locale,
         user=user,
         reset_url=external_url("auth.reset_password", token=token),
@@ -156,9 +156,9 @@ def create_staff_user(
         token = tokens.make_token(
             tokens.SETUP, {"uid": user.id, "fp": tokens.password_fingerprint(None)}
         )
-        queue_mail(
+        send_account_mail(
+            "account_created",
             user.email,
-            "auth/account_created",
             locale,
             user=user,
             reset_url=external_url("auth.reset_password", token=token),

@@ -30,7 +30,15 @@ def init_celery(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        # Redis: an unacknowledged task comes back after the visibility timeout (see config).
+        broker_transport_options={
+            "visibility_timeout": app.config["BROKER_VISIBILITY_TIMEOUT"],
+            "unacked_restore_interval": app.config["BROKER_RESTORE_INTERVAL"],
+            "unacked_restore_throttle": 1,
+        },
+        # A late-acknowledged task running when the broker connection drops cannot be
+        # acknowledged any more and will be redelivered: cancel it instead of finishing it twice.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         task_default_queue="default",
         # Letters are rendered by their own workers, so PDFs never hold up the mail.
         task_routes={"mail.*": {"queue": "mail"}, "letters.*": {"queue": "documents"}},

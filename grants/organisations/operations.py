@@ -14,7 +14,7 @@ from grants.core import audit
 from grants.core.models import utcnow
 from grants.core.urls import external_url
 from grants.extensions import db
-from grants.notifications.mail import queue_mail
+from grants.notifications.events import send_account_mail
 from grants.organisations.models import Invitation, Membership, Organisation
 
 PROFILE_FIELDS = (
@@ -107,9 +107,9 @@ def invite_member(organisation: Organisation, email: str, inviter: User) -> Invi
     )
     db.session.add(invitation)
     audit.record("organisation.member_invited", organisation, actor=inviter, email=email)
-    queue_mail(
+    send_account_mail(
+        "invitation",
         email,
-        "organisations/invitation",
         inviter.locale,
         organisation=organisation,
         inviter=inviter,
