@@ -30,28 +30,24 @@ def test_migrations_build_the_schema_on_sqlite(tmp_path):
         "GRANTS_DATABASE_URL": f"sqlite:///{path}",
         "FLASK_APP": "wsgi:app",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
+
+    def flask(*args: str) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+
+    flask("db", "upgrade")
     tables = set(inspect(create_engine(f"sqlite:///{path}")).get_table_names())
     assert {t.name for t in db.metadata.sorted_tables} <= tables
 
     # The triggers that keep the queue's counters work on SQLite too.
-    seeded = subprocess.run(
-        [sys.executable, "-m", "flask", "seed-demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert seeded.returncode == 0, seeded.stderr
+    flask("seed-demo")
     with sqlite3.connect(path) as connection:
 
         def counters_agree() -> bool:
