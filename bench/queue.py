@@ -8,7 +8,10 @@ For every size a database grants_bench_<size> is created, migrated and filled wi
 production mode (2 sync workers) and the script signs in as the demo case worker and measures,
 after warm-up requests, the median and 95th percentile latency, requests per second and SQL
 statements per request (from the X-Query-Count header, see grants/core/querycount.py) with 1
-and 4 concurrent clients. Needs PostgreSQL and Redis on 127.0.0.1 (as for the tests).
+and 4 concurrent clients. The URLs are requested in turn, so that a machine whose speed drifts
+during the run (a shared one does) affects them alike; requests per second per URL are
+therefore derived: clients ÷ mean latency. Needs PostgreSQL and Redis on 127.0.0.1 (as for
+the tests).
 """
 
 from __future__ import annotations
@@ -175,45 +178,58 @@ class Figures:
     queries: str
 
 
-def measure(port: int, path: str, cookie: str, clients: int, requests: int, warmup: int):
-    """Warm up, then `requests` GETs spread over `clients` threads."""
-    for _ in range(warmup):
-        response, _data = request(port, "GET", path, cookie)
-        if response.status != 200:
-            raise RuntimeError(f"{path}: {response.status}")
-    latencies: list[float] = []
-    queries: set[str] = set()
+def measure(
+    port: int, paths: list[str], cookie: str, clients: int, requests: int, warmup: int
+) -> dict[str, Figures]:
+    """Warm up, then `requests` GETs of every path over `clients` threads, interleaved: in
+    each round all clients request the first path together, then the next (the order turning
+    round by round). A machine whose speed drifts during the run affects every path alike,
+    and each path is measured under the load of its own kind only."""
+    for path in paths:
+        for _ in range(warmup):
+            response, _data = request(port, "GET", path, cookie)
+            if response.status != 200:
+                raise RuntimeError(f"{path}: {response.status}")
+    latencies: dict[str, list[float]] = {path: [] for path in paths}
+    queries: dict[str, set[str]] = {path: set() for path in paths}
     errors: list[str] = []
     lock = threading.Lock()
-    share = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
+    together = threading.Barrier(clients)
+    rounds = max(requests // clients, 1)
 
-    def client(count: int) -> None:
-        for _ in range(count):
-            started = time.perf_counter()
-            response, _data = request(port, "GET", path, cookie)
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                queries.add(response.getheader("X-Query-Count", "?"))
-                if response.status != 200:
-                    errors.append(str(response.status))
+    def client() -> None:
+        for number in range(rounds):
+            turn = number % len(paths)
+            for path in paths[turn:] + paths[:turn]:
+                together.wait()
+                started = time.perf_counter()
+                response, _data = request(port, "GET", path, cookie)
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies[path].append(elapsed)
+                    queries[path].add(response.getheader("X-Query-Count", "?"))
+                    if response.status != 200:
+                        errors.append(f"{path}: {response.status}")
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in share]
-    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - started
     if errors:
-        raise RuntimeError(f"{path}: status {sorted(set(errors))}")
-    latencies.sort()
-    return Figures(
-        median_ms=statistics.median(latencies) * 1000,
-        p95_ms=latencies[max(int(len(latencies) * 0.95) - 1, 0)] * 1000,
-        per_second=len(latencies) / wall,
-        queries="/".join(sorted(queries)),
-    )
+        raise RuntimeError(f"status {sorted(set(errors))}")
+    figures = {}
+    for path, times in latencies.items():
+        times.sort()
+        figures[path] = Figures(
+            median_ms=statistics.median(times) * 1000,
+            p95_ms=times[max(int(len(times) * 0.95) - 1, 0)] * 1000,
+            # Each client waits for its answer before the next request: `clients` requests
+            # of this path in flight would complete at this rate.
+            per_second=clients / statistics.fmean(times),
+            queries="/".join(sorted(queries[path])),
+        )
+    return figures
 
 
 def programme_id(server: str, database: str, code: str) -> int:
@@ -258,11 +274,16 @@ def main() -> int:
         try:
             cookie = log_in(server.port)
             for clients in client_counts:
+                figures = measure(
+                    server.port,
+                    [path for _label, path in urls],
+                    cookie,
+                    clients,
+                    options.requests,
+                    options.warmup,
+                )
                 for label, path in urls:
-                    figures = measure(
-                        server.port, path, cookie, clients, options.requests, options.warmup
-                    )
-                    results.append((size, clients, label, path, figures))
+                    results.append((size, clients, label, path, figures[path]))
         finally:
             server.stop()
 
