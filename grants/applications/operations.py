@@ -66,6 +66,15 @@ def get_member_application_or_404(user: User, application_id: int) -> Applicatio
     return application
 
 
+def get_submitted_application_or_404(application_id: int) -> Application:
+    """An application once submitted, as staff see it; drafts and applications withdrawn before
+    submission (no reference number) belong to the applicant alone: 404."""
+    application = db.get_or_404(Application, application_id)
+    if application.reference is None:
+        abort(404)
+    return application
+
+
 def applications_of(user: User) -> list[Application]:
     """The applications of all the user's organisations, newest first."""
     return list(

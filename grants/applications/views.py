@@ -370,10 +370,7 @@ def delete_attachment(application_id: int, attachment_id: int):
 def _readable_application_or_404(application_id: int) -> Application:
     """Members read their organisation's applications; staff read submitted ones."""
     if current_user.has_any_role(*READ_ROLES):
-        application = db.get_or_404(Application, application_id)
-        if application.status == "draft":
-            abort(404)
-        return application
+        return operations.get_submitted_application_or_404(application_id)
     return operations.get_member_application_or_404(current_user, application_id)
 
 

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from grants.applications.models import Application
+from grants.applications.operations import get_submitted_application_or_404
 from grants.applications.storage import UPLOAD_MESSAGES, UploadError
 from grants.core.access import public, roles_required, signed_in
 from grants.core.forms import ActionForm
@@ -121,9 +121,7 @@ def download(letter_id: int):
 @bp.route("/letters/applications/<int:application_id>")
 @roles_required(*READ_ROLES)
 def application_letters(application_id: int):
-    application = db.get_or_404(Application, application_id)
-    if application.reference is None:
-        abort(404)
+    application = get_submitted_application_or_404(application_id)
     return render_template(
         "letters/application.html",
         application=application,
@@ -136,7 +134,7 @@ def application_letters(application_id: int):
 @bp.route("/letters/applications/<int:application_id>/reissue", methods=["POST"])
 @roles_required(*REISSUE_ROLES)
 def reissue(application_id: int):
-    application = db.get_or_404(Application, application_id)
+    application = get_submitted_application_or_404(application_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 import grants.reviews.models  # noqa: F401 - registers the tables
 from grants.applications.models import Application, ApplicationVersion
+from grants.applications.operations import get_submitted_application_or_404
 from grants.applications.sections import SECTIONS
 from grants.applications.workflow import (
     STATUSES,
@@ -157,14 +158,6 @@ def _transition_message(error: TransitionError) -> str:
     return _("You may not take this step.")
 
 
-def _application_or_404(application_id: int) -> Application:
-    """A submitted application (any state but draft); drafts belong to the applicant alone."""
-    application = db.get_or_404(Application, application_id)
-    if application.status == "draft":
-        abort(404)
-    return application
-
-
 def _back(application: Application, anchor: str | None = None):
     return redirect(url_for("reviews.show", application_id=application.id, _anchor=anchor))
 
@@ -283,14 +276,14 @@ def _render_show(application: Application, status: int = 200, **submitted):
 @bp.route("/<int:application_id>")
 @roles_required(*READ_ROLES)
 def show(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     return _render_show(application)
 
 
 @bp.route("/<int:application_id>/start", methods=["POST"])
 @roles_required(*CHANGE_ROLES)
 def start(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -309,7 +302,7 @@ def start(application_id: int):
 @bp.route("/<int:application_id>/changes", methods=["POST"])
 @roles_required(*CHANGE_ROLES)
 def request_changes(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     form = ChangeRequestForm(prefix="changes")
     if not form.validate_on_submit():
         return _render_show(application, 400, change_form=form)
@@ -338,7 +331,7 @@ def request_changes(application_id: int):
 @bp.route("/<int:application_id>/notes", methods=["POST"])
 @roles_required(*CHANGE_ROLES)
 def add_note(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     form = NoteForm(prefix="note")
     if not form.validate_on_submit():
         return _render_show(application, 400, note_form=form)
@@ -351,7 +344,7 @@ def add_note(application_id: int):
 @bp.route("/<int:application_id>/formal-check", methods=["POST"])
 @roles_required(*CHANGE_ROLES)
 def formal_check(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     form = FormalCheckForm(prefix="formal")
     if not form.validate_on_submit():
         return _render_show(application, 400, formal_form=form)
@@ -376,7 +369,7 @@ def formal_check(application_id: int):
 @bp.route("/<int:application_id>/assessment", methods=["POST"])
 @roles_required(*CHANGE_ROLES)
 def assessment(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     form = AssessmentForm(prefix="assessment")
     if not form.validate_on_submit():
         return _render_show(application, 400, assessment_form=form)
@@ -402,7 +395,7 @@ def assessment(application_id: int):
 @bp.route("/<int:application_id>/arithmetic", methods=["POST"])
 @roles_required(*CHANGE_ROLES)
 def arithmetic(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     form = arithmetic_form(application.cost_lines)
     if not form.validate_on_submit():
         return _render_show(application, 400, arithmetic_form=form)
@@ -472,7 +465,7 @@ def queue():
 @bp.route("/<int:application_id>/assign", methods=["POST"])
 @roles_required("staff")
 def assign(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     back = safe_next(request.form.get("next")) or url_for("reviews.queue")
     form = ActionForm()
     if not form.validate_on_submit():
@@ -548,7 +541,7 @@ def _stale_or_forbidden(error: TransitionError, application):
 @bp.route("/<int:application_id>/decision", methods=["GET", "POST"])
 @roles_required("staff")
 def propose_decision(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     reviewed = operations.recompute_grant(application)
     suggested = min(application.requested_grant or ZERO, reviewed.calculation.grant)
     form = DecisionForm(
@@ -600,7 +593,7 @@ def propose_decision(application_id: int):
 @bp.route("/<int:application_id>/sign-off", methods=["GET", "POST"])
 @roles_required("approver")
 def sign_off(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     decision = operations.pending_decision(application)
     if decision is None:
         flash(str(DECISION_MESSAGES["no_proposal"]), "warning")
@@ -651,7 +644,7 @@ def _sign_off_page(application, decision, return_form, status: int = 200):
 @bp.route("/<int:application_id>/return", methods=["POST"])
 @roles_required("approver")
 def return_proposal(application_id: int):
-    application = _application_or_404(application_id)
+    application = get_submitted_application_or_404(application_id)
     decision = operations.pending_decision(application)
     if decision is None:
         abort(404)

@@ -341,6 +341,12 @@ def test_drafts_and_unknown_applications_are_not_found(client):
     )
     assert response.status_code == 404
 
+    # Withdrawn before it was ever submitted: still the applicant's alone.
+    applications.withdraw_application(draft, owner)
+    db.session.flush()
+    assert draft.status == "withdrawn"
+    assert client.get(f"/review/{draft.id}").status_code == 404
+
 
 def in_days(days: int) -> date:
     return utcnow().date() + timedelta(days=days)
