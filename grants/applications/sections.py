@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask_babel import format_currency, format_date
 from flask_babel import lazy_gettext as _l
 
-from grants.applications.financing import calculate_grant
+from grants.applications.financing import GrantCalculation, calculate_grant
 from grants.programmes.catalogue import ATTACHMENT_KINDS, DECLARATIONS
 
 SECTIONS = {
@@ -53,8 +53,9 @@ class Problem:
     message: str
 
 
-def problems(application) -> list[Problem]:
-    """Everything that stops the application from being submitted, section by section."""
+def problems(application, calculation: GrantCalculation | None = None) -> list[Problem]:
+    """Everything that stops the application from being submitted, section by section
+    (`calculation`: the application's grant calculation, when the caller has it already)."""
     found: list[Problem] = []
     data = application.organisation_data or {}
     for name, label in ORGANISATION_REQUIRED.items():
@@ -97,7 +98,7 @@ def problems(application) -> list[Problem]:
             Problem("financing", "requested_grant", str(_l("Requested grant is missing.")))
         )
     elif application.cost_lines:
-        calculation = calculate_grant(application)
+        calculation = calculation or calculate_grant(application)
         if application.total_financing != application.total_costs:
             found.append(
                 Problem(

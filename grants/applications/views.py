@@ -431,14 +431,15 @@ def declarations(application_id: int):
 @roles_required("applicant")
 def check(application_id: int):
     application = operations.get_member_application_or_404(current_user, application_id)
+    calculation = calculate_grant(application)
     return render_template(
         "applications/check.html",
         application=application,
-        problems=problems(application),
+        problems=problems(application, calculation),
         form=ActionForm(),
         sections=SECTIONS,
         editable=operations.editable_sections(application),
-        calculation=calculate_grant(application),
+        calculation=calculation,
         deadline_passed=application.status == "draft" and not application.call.is_open(),
     )
 
