@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_date, format_decimal, format_time
@@ -95,6 +97,22 @@ def _show_problems(form, error: operations.ProgrammeError) -> None:
         field.errors = [*field.errors, PROBLEM_MESSAGES[code]()]
 
 
+def _saved(form, operation: Callable[[], Any], message: str, programme: Programme | None = None):
+    """Run the operation of a submitted, valid form: commit, say so and go back to the
+    programme (`programme`, else what the operation returns). None when the form is new,
+    invalid or the operation refused it (the problems are on the form's fields)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = operation()
+    except operations.ProgrammeError as error:
+        _show_problems(form, error)
+        return None
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("programmes.admin_show", programme_id=(programme or result).id))
+
+
 def _programme_or_404(programme_id: int) -> Programme:
     return db.get_or_404(Programme, programme_id)
 
@@ -120,16 +138,14 @@ def admin_index():
 @roles_required("admin")
 def create_programme():
     form = ProgrammeForm()
-    if form.validate_on_submit():
-        try:
-            programme = operations.create_programme(form.model_data(), current_user)
-        except operations.ProgrammeError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
-            flash(_("The programme has been created."), "success")
-            return redirect(url_for("programmes.admin_show", programme_id=programme.id))
-    return render_template("programmes/admin/programme_form.html", form=form, programme=None)
+    saved = _saved(
+        form,
+        lambda: operations.create_programme(form.model_data(), current_user),
+        _("The programme has been created."),
+    )
+    return saved or render_template(
+        "programmes/admin/programme_form.html", form=form, programme=None
+    )
 
 
 @bp.route("/admin/programmes/<int:programme_id>")
@@ -149,16 +165,15 @@ def admin_show(programme_id: int):
 def edit_programme(programme_id: int):
     programme = _programme_or_404(programme_id)
     form = ProgrammeForm(obj=programme)
-    if form.validate_on_submit():
-        try:
-            operations.update_programme(programme, form.model_data(), current_user)
-        except operations.ProgrammeError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
-            flash(_("The changes have been saved."), "success")
-            return redirect(url_for("programmes.admin_show", programme_id=programme.id))
-    return render_template("programmes/admin/programme_form.html", form=form, programme=programme)
+    saved = _saved(
+        form,
+        lambda: operations.update_programme(programme, form.model_data(), current_user),
+        _("The changes have been saved."),
+        programme,
+    )
+    return saved or render_template(
+        "programmes/admin/programme_form.html", form=form, programme=programme
+    )
 
 
 @bp.route("/admin/programmes/<int:programme_id>/lump-sums/new", methods=["GET", "POST"])
@@ -166,16 +181,13 @@ def edit_programme(programme_id: int):
 def create_lump_sum(programme_id: int):
     programme = _programme_or_404(programme_id)
     form = LumpSumItemForm()
-    if form.validate_on_submit():
-        try:
-            operations.save_lump_sum_item(programme, form.model_data(), current_user)
-        except operations.ProgrammeError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
-            flash(_("The lump sum has been added."), "success")
-            return redirect(url_for("programmes.admin_show", programme_id=programme.id))
-    return render_template(
+    saved = _saved(
+        form,
+        lambda: operations.save_lump_sum_item(programme, form.model_data(), current_user),
+        _("The lump sum has been added."),
+        programme,
+    )
+    return saved or render_template(
         "programmes/admin/lump_sum_form.html", form=form, programme=programme, item=None
     )
 
@@ -193,16 +205,15 @@ def edit_lump_sum(programme_id: int, item_id: int):
     programme = _programme_or_404(programme_id)
     item = _lump_sum_or_404(programme, item_id)
     form = LumpSumItemForm(obj=item)
-    if form.validate_on_submit():
-        try:
-            operations.save_lump_sum_item(programme, form.model_data(), current_user, item=item)
-        except operations.ProgrammeError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
-            flash(_("The changes have been saved."), "success")
-            return redirect(url_for("programmes.admin_show", programme_id=programme.id))
-    return render_template(
+    saved = _saved(
+        form,
+        lambda: operations.save_lump_sum_item(
+            programme, form.model_data(), current_user, item=item
+        ),
+        _("The changes have been saved."),
+        programme,
+    )
+    return saved or render_template(
         "programmes/admin/lump_sum_form.html", form=form, programme=programme, item=item
     )
 
@@ -229,16 +240,13 @@ def delete_lump_sum(programme_id: int, item_id: int):
 def create_call(programme_id: int):
     programme = _programme_or_404(programme_id)
     form = CallForm()
-    if form.validate_on_submit():
-        try:
-            operations.create_call(programme, form.model_data(), current_user)
-        except operations.ProgrammeError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
-            flash(_("The call has been created."), "success")
-            return redirect(url_for("programmes.admin_show", programme_id=programme.id))
-    return render_template(
+    saved = _saved(
+        form,
+        lambda: operations.create_call(programme, form.model_data(), current_user),
+        _("The call has been created."),
+        programme,
+    )
+    return saved or render_template(
         "programmes/admin/call_form.html", form=form, programme=programme, call=None
     )
 
@@ -251,16 +259,13 @@ def edit_call(programme_id: int, call_id: int):
     if call is None or call.programme_id != programme.id:
         abort(404)
     form = CallForm(obj=call)
-    if form.validate_on_submit():
-        try:
-            operations.update_call(call, form.model_data(), current_user)
-        except operations.ProgrammeError as error:
-            _show_problems(form, error)
-        else:
-            db.session.commit()
-            flash(_("The changes have been saved."), "success")
-            return redirect(url_for("programmes.admin_show", programme_id=programme.id))
-    return render_template(
+    saved = _saved(
+        form,
+        lambda: operations.update_call(call, form.model_data(), current_user),
+        _("The changes have been saved."),
+        programme,
+    )
+    return saved or render_template(
         "programmes/admin/call_form.html", form=form, programme=programme, call=call
     )
 
