@@ -27,7 +27,7 @@ from grants.finance import operations
 from grants.finance.forms import FilterForm, PayoutForm
 from grants.finance.operations import DecisionFilter
 from grants.programmes.models import Call, Programme
-from grants.reviews.models import Decision
+from grants.reviews.models import DECISION_KIND_LABELS, Decision
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 
@@ -50,11 +50,8 @@ def _filter_form() -> FilterForm:
         (str(c.id), f"{c.programme.name}: {c.title}")
         for c in db.session.scalars(select(Call).join(Programme).order_by(Programme.name, Call.id))
     ]
-    form.kind.choices = [
-        ("", _("All kinds")),
-        ("approval", _("Approval")),
-        ("partial_approval", _("Partial approval")),
-        ("rejection", _("Rejection")),
+    form.kind.choices = [("", _("All kinds"))] + [
+        (kind, str(text)) for kind, text in DECISION_KIND_LABELS.items()
     ]
     form.payment.choices = [
         ("", _("Any payment state")),

@@ -41,17 +41,6 @@ READ_ROLES = ("staff", "approver", "finance", "admin")
 REISSUE_ROLES = ("approver", "admin")
 
 
-@bp.app_template_global()
-def letter_kind_label(kind: str) -> str:
-    """The kind of a decision letter in the reader's language."""
-    labels = {
-        "approval": _("Approval"),
-        "partial_approval": _("Partial approval"),
-        "rejection": _("Rejection"),
-    }
-    return labels.get(kind, kind)
-
-
 VERIFY_ERRORS = {
     "empty": UPLOAD_MESSAGES["empty"],
     "too_large": UPLOAD_MESSAGES["too_large"],

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,6 +17,11 @@ from grants.core.money import Money
 from grants.extensions import db
 
 DECISION_KINDS = ("approval", "partial_approval", "rejection")
+DECISION_KIND_LABELS = {
+    "approval": _l("Approval"),
+    "partial_approval": _l("Partial approval"),
+    "rejection": _l("Rejection"),
+}
 DECISION_STATES = ("proposed", "signed_off", "returned")
 
 

@@ -40,7 +40,7 @@ from grants.core.models import to_local, utcnow
 from grants.core.money import ZERO
 from grants.core.urls import safe_next, url_pattern
 from grants.extensions import db
-from grants.programmes.catalogue import DISTRICTS
+from grants.programmes.catalogue import DISTRICTS, label
 from grants.programmes.models import Programme
 from grants.reviews import operations
 from grants.reviews.diff import diff_snapshots
@@ -56,7 +56,7 @@ from grants.reviews.forms import (
     ReturnForm,
     arithmetic_form,
 )
-from grants.reviews.models import Assessment, FormalCheck, Note
+from grants.reviews.models import DECISION_KIND_LABELS, Assessment, FormalCheck, Note
 from grants.reviews.operations import (
     ASSESSMENT_CRITERIA,
     FORMAL_CHECK_ITEMS,
@@ -92,12 +92,6 @@ ACTION_LABELS = {
     "review.note": _l("Internal note added"),
 }
 
-DECISION_KIND_LABELS = {
-    "approval": _l("Approval"),
-    "partial_approval": _l("Partial approval"),
-    "rejection": _l("Rejection"),
-}
-
 # Transitions with a page of their own elsewhere in this blueprint (linked when it exists).
 TRANSITION_PAGES = {
     "propose_decision": ("reviews.propose_decision", _l("Propose a decision")),
@@ -120,6 +114,12 @@ def audit_action_label(action: str) -> str:
 def staff_status(status: str | None) -> str:
     """The precise status label staff see."""
     return str(STATUSES[status].staff_label) if status in STATUSES else (status or "")
+
+
+@bp.app_template_global()
+def decision_kind_label(kind: str) -> str:
+    """Approval, partial approval or rejection in the reader's language."""
+    return label(DECISION_KIND_LABELS, kind)
 
 
 @bp.app_template_global()
