@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Integer,
@@ -17,6 +18,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    literal,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +51,10 @@ class Application(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The case worker in charge (staff queue: "assigned to me" / "unassigned").
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # Reference number, title and organisation name, lower-cased and one per line: what staff
+    # search (see matching). Written by database triggers only (migration 0008), so that a
+    # renamed organisation is found under its new name at once; never loaded into objects.
+    search_text: Mapped[str] = mapped_column(Text, server_default="", deferred=True)
 
     # Organisation data as given with this application (pre-filled from the profile).
     organisation_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -134,6 +141,18 @@ class Application(db.Model):
     @property
     def total_financing(self) -> Decimal:
         return self.other_funds + (self.requested_grant or ZERO)
+
+
+def search_condition(term: str) -> ColumnElement[bool]:
+    """Applications whose reference number, title or organisation name contains `term`,
+    in any case (a trigram index serves it on PostgreSQL). Runs of white space count as one
+    space, so the term never spans two of the fields (they are one per line)."""
+    escaped = " ".join(term.split()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # Inlined (quoted by the dialect), not bound: PostgreSQL plans for this very pattern, also
+    # when psycopg has prepared the statement (a generic plan guesses how many rows match).
+    pattern = literal(f"%{escaped}%", literal_execute=True)
+    # The database lower-cases both sides, so they fold letters alike.
+    return Application.search_text.like(func.lower(pattern), escape="\\")
 
 
 class CostLine(db.Model):

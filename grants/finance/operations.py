@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
-from sqlalchemy import Select, and_, func, literal, or_, select
+from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.orm import contains_eager
 
-from grants.applications.models import Application
+from grants.applications.models import Application, search_condition
 from grants.auth.models import User
 from grants.core import audit
 from grants.core.models import LOCAL_TIMEZONE
@@ -26,7 +26,6 @@ from grants.finance.models import Payout
 from grants.letters.models import Letter, ProgrammeLetterSettings
 from grants.letters.operations import letter_path
 from grants.notifications.events import notify
-from grants.organisations.models import Organisation
 from grants.programmes.models import Call, Programme
 from grants.reviews.models import Decision
 
@@ -110,15 +109,7 @@ def decisions_query(filters: DecisionFilter) -> Select:
         elif filters.payment == "paid":
             query = query.where(paid_sum >= Decision.amount)
     if filters.q:
-        pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern += "%"
-        query = query.where(
-            or_(
-                Application.reference.ilike(pattern, escape="\\"),
-                Organisation.name.ilike(pattern, escape="\\"),
-                Application.title.ilike(pattern, escape="\\"),
-            )
-        )
+        query = query.where(search_condition(filters.q))
     return query.order_by(Decision.signed_off_at.desc(), Decision.id.desc())
 
 

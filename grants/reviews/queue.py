@@ -24,15 +24,16 @@ from sqlalchemy import (
     case,
     exists,
     func,
-    literal,
     literal_column,
+    null,
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from grants.applications.models import Application
+from grants.applications.models import Application, search_condition
 from grants.applications.workflow import STATUSES
 from grants.auth.models import User, UserRole
 from grants.core.models import LOCAL_TIMEZONE, utcnow
@@ -46,9 +47,6 @@ PAGE_SIZE = 25
 # Submitted, in review or proposed for this many days without a decision: overdue.
 OVERDUE_DAYS = 28
 MAX_SEARCH_LENGTH = 100
-# Up to this many search results the matches are collected first and then sorted (see
-# queue_query); about where that and scanning in submission order cost the same at 50,000.
-FEW_MATCHES = 1000
 
 QUEUE_STATUSES = tuple(code for code in STATUSES if code != "draft")
 # States in which staff (or the approver) owe the next step.
@@ -86,14 +84,13 @@ Index(
     postgresql_where=text(IN_QUEUE),
     sqlite_where=text(IN_QUEUE),
 )
-# The search: trigram indexes serve ILIKE '%…%' (PostgreSQL with pg_trgm only).
-for _column in (Application.reference, Application.title, Organisation.name):
-    Index(
-        f"ix_{_column.class_.__tablename__}_{_column.key}_trgm",
-        _column,
-        postgresql_using="gin",
-        postgresql_ops={_column.key: "gin_trgm_ops"},
-    ).ddl_if(dialect="postgresql")
+# The search: a trigram index serves LIKE '%…%' (PostgreSQL with pg_trgm only).
+Index(
+    "ix_application_search_text_trgm",
+    Application.search_text,
+    postgresql_using="gin",
+    postgresql_ops={"search_text": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
 
 
 class ApplicationStatusCount(db.Model):
@@ -263,42 +260,6 @@ def is_overdue(row, now: datetime) -> bool:
     return False
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-@dataclass(frozen=True)
-class Search:
-    """A case-insensitive substring search over reference, title and organisation name.
-
-    The organisations whose names match are looked up once a page (the trigram index serves
-    the applications; a few hundred organisation names are scanned), so that the counts and the
-    page do not both scan them.
-    """
-
-    pattern: str
-    organisation_ids: tuple[int, ...]
-
-    @classmethod
-    def for_term(cls, q: str) -> Search:
-        pattern = f"%{_escape_like(q)}%"
-        names = Organisation.name.ilike(pattern, escape="\\")
-        return cls(pattern, tuple(db.session.scalars(select(Organisation.id).where(names))))
-
-    def condition(self) -> ColumnElement[bool]:
-        pattern = self.pattern
-        if _on_postgresql():
-            # Inlined (quoted by the dialect) so that the plan is made for this very pattern,
-            # also when psycopg has prepared the statement: a generic plan guesses how many
-            # rows match.
-            pattern = literal(pattern, literal_execute=True)
-        return or_(
-            Application.reference.ilike(pattern, escape="\\"),
-            Application.title.ilike(pattern, escape="\\"),
-            Application.organisation_id.in_(self.organisation_ids),
-        )
-
-
 def _on_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
@@ -307,7 +268,6 @@ def filter_conditions(
     filters: QueueFilters,
     user_id: int,
     now: datetime,
-    search: Search | None = None,
     with_status: bool = True,
 ) -> list[ColumnElement[bool]]:
     """WHERE clauses on the application table only, so counts need no joins."""
@@ -334,72 +294,80 @@ def filter_conditions(
         conditions.append(Application.assigned_to_id == int(filters.assigned))
     if filters.overdue:
         conditions.append(overdue_condition(now))
-    if search:
-        conditions.append(search.condition())
+    if filters.q:
+        conditions.append(search_condition(filters.q))
     return conditions
 
 
-def _order_by(filters: QueueFilters, application=Application) -> list[ColumnElement]:
-    """The sort of the queue, on the application table or on an alias of it."""
-    column = {
-        "submitted_at": application.submitted_at,
-        "reference": application.reference,
-        "title": application.title,
-        "organisation": Organisation.name,
-        # In workflow order, not by the code's spelling.
-        "status": case(
-            {code: position for position, code in enumerate(STATUSES)}, value=application.status
-        ),
-    }[filters.sort]
+def _order_by(filters: QueueFilters, columns: Mapping[str, ColumnElement]) -> list[ColumnElement]:
+    """The sort of the queue over `columns`: the application table's (TABLE) or a CTE's."""
+    if filters.sort == "status":  # in workflow order, not by the code's spelling
+        column = case(
+            {code: position for position, code in enumerate(STATUSES)}, value=columns["status"]
+        )
+    else:
+        column = columns["organisation_name" if filters.sort == "organisation" else filters.sort]
     if filters.dir == "desc":
-        return [column.desc(), application.id.desc()]
-    return [column.asc(), application.id.asc()]
+        return [column.desc(), columns["id"].desc()]
+    return [column.asc(), columns["id"].asc()]
 
 
-def queue_query(
-    filters: QueueFilters,
-    user_id: int,
-    now: datetime | None = None,
-    search: Search | None = None,
-    few_matches: bool = False,
-) -> Select:
+# What the queue sorts by, on the application table (with the organisation joined).
+TABLE = {
+    "id": Application.id,
+    "status": Application.status,
+    "submitted_at": Application.submitted_at,
+    "reference": Application.reference,
+    "title": Application.title,
+    "organisation_name": Organisation.name,
+}
+
+
+def queue_query(filters: QueueFilters, user_id: int, now: datetime | None = None) -> Select:
     """The ids of the matching applications in the order asked for (limit it to a page and
     load the rows with rows_query)."""
-    now = now or utcnow()
-    conditions = filter_conditions(filters, user_id, now, search)
-    application = Application
-    if search and few_matches and _on_postgresql():
-        # Few matches: find them first (index scans), then sort them. Left alone, PostgreSQL
-        # may walk the submission index backwards and test the pattern on row after row, which
-        # is quick only when matches are many. The sort columns come along: no second visit.
-        matches = (
-            select(
-                Application.id,
-                Application.organisation_id,
-                Application.submitted_at,
-                Application.reference,
-                Application.title,
-                Application.status,
-            )
-            .where(*conditions)
-            .cte("matches")
-            .prefix_with("MATERIALIZED")
-        )
-        application = aliased(Application, matches, adapt_on_names=True)
-        statement = select(application.id)
-    else:
-        statement = select(Application.id).where(*conditions)
-    statement = statement.order_by(*_order_by(filters, application))
+    statement = (
+        select(Application.id)
+        .where(*filter_conditions(filters, user_id, now or utcnow()))
+        .order_by(*_order_by(filters, TABLE))
+    )
     if filters.sort == "organisation":
-        statement = statement.join(Organisation, Organisation.id == application.organisation_id)
+        statement = statement.join(Organisation, Organisation.id == Application.organisation_id)
     return statement
 
 
-def rows_query(ids: Select, filters: QueueFilters) -> Select:
-    """The columns of QueueRow for the applications that `ids` selects (a page of queue_query):
-    organisation, assignee and open change request are looked up for those rows only. Calls
-    and programmes come from calls_for_filter(), which the page loads anyway."""
-    page = ids.subquery("page")
+def search_query(filters: QueueFilters, user_id: int, now: datetime, page: int) -> Select:
+    """For a search, the counts per status and the ids of the page in one statement, so that
+    the matches are looked up once: rows (status, count, None) and (None, None, id).
+
+    The matches (every filter but the status) are collected with the column they are sorted
+    by, then counted and sorted; a search narrows the queue, so they are few enough to sort.
+    """
+    sort_key = "organisation_name" if filters.sort == "organisation" else filters.sort
+    columns = dict.fromkeys(("id", "status", sort_key))  # the sort key may be the status
+    matching = select(*(TABLE[key].label(key) for key in columns)).where(
+        *filter_conditions(filters, user_id, now, with_status=False)
+    )
+    if sort_key == "organisation_name":
+        matching = matching.join(Organisation, Organisation.id == Application.organisation_id)
+    matches = matching.cte("matches")
+    page_ids = select(matches.c.id).order_by(*_order_by(filters, matches.c))
+    if filters.status:
+        page_ids = page_ids.where(matches.c.status == filters.status)
+    page_ids = page_ids.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).subquery("page")
+    return union_all(
+        select(matches.c.status, func.count(), null()).group_by(matches.c.status),
+        select(null(), null(), page_ids.c.id),
+    )
+
+
+def rows_query(ids: Select | list[int], filters: QueueFilters) -> Select:
+    """The columns of QueueRow for the applications `ids` names (a page of queue_query, or
+    the ids from search_query): organisation, assignee and open change request are looked up
+    for those rows only. Calls and programmes come from calls_for_filter(), which the page
+    loads anyway."""
+    if isinstance(ids, Select):
+        ids = select(ids.subquery("page").c.id)
     return (
         select(
             Application.id,
@@ -416,15 +384,14 @@ def rows_query(ids: Select, filters: QueueFilters) -> Select:
         )
         .join(Application.organisation)
         .outerjoin(Assignee, Application.assigned_to)
-        .where(Application.id.in_(select(page.c.id)))
-        .order_by(*_order_by(filters))
+        .where(Application.id.in_(ids))
+        .order_by(*_order_by(filters, TABLE))
     )
 
 
-def status_counts(
-    filters: QueueFilters, user_id: int, now: datetime, search: Search | None = None
-) -> dict[str, int]:
-    """How many applications per status match every filter except the status (one query)."""
+def status_counts(filters: QueueFilters, user_id: int, now: datetime) -> dict[str, int]:
+    """How many applications per status match every filter except the status (one query;
+    a search counts in search_query instead)."""
     if filters.counted:
         statement = select(
             ApplicationStatusCount.status, func.sum(ApplicationStatusCount.count)
@@ -440,7 +407,7 @@ def status_counts(
     else:
         statement = (
             select(Application.status, func.count())
-            .where(*filter_conditions(filters, user_id, now, search, with_status=False))
+            .where(*filter_conditions(filters, user_id, now, with_status=False))
             .group_by(Application.status)
         )
     counts = dict.fromkeys(QUEUE_STATUSES, 0)
@@ -448,21 +415,41 @@ def status_counts(
     return counts
 
 
-def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -> QueuePage:
-    """The counts, then the requested page (past the end: the last page): two statements, and
-    one more for the organisations that match a search."""
-    now = now or utcnow()
-    search = Search.for_term(filters.q) if filters.q else None
-    counts = status_counts(filters, user.id, now, search)
+def _pages(counts: dict[str, int], filters: QueueFilters) -> tuple[int, int]:
+    """The number of matches (status included) and of pages."""
     total = counts[filters.status] if filters.status else sum(counts.values())
-    pages = max(math.ceil(total / PAGE_SIZE), 1)
-    page = min(filters.page, pages)
-    # Also when nothing matches, so that every page costs the same statements.
-    ids = (
-        queue_query(filters, user.id, now, search, few_matches=total <= FEW_MATCHES)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
+    return total, max(math.ceil(total / PAGE_SIZE), 1)
+
+
+def _search(filters: QueueFilters, user_id: int, now: datetime, page: int):
+    """The counts per status and the page's ids (in no order) of a search."""
+    counts = dict.fromkeys(QUEUE_STATUSES, 0)
+    ids = []
+    for status, number, application_id in db.session.execute(
+        search_query(filters, user_id, now, page)
+    ):
+        if application_id is None:
+            counts[status] = number
+        else:
+            ids.append(application_id)
+    return counts, ids
+
+
+def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -> QueuePage:
+    """The counts, then the requested page (past the end: the last page): two statements,
+    also for a search or when nothing matches."""
+    now = now or utcnow()
+    if filters.q:
+        counts, ids = _search(filters, user.id, now, filters.page)
+        total, pages = _pages(counts, filters)
+        page = min(filters.page, pages)
+        if page != filters.page:  # an old link past the end: one statement more
+            counts, ids = _search(filters, user.id, now, page)
+    else:
+        counts = status_counts(filters, user.id, now)
+        total, pages = _pages(counts, filters)
+        page = min(filters.page, pages)
+        ids = queue_query(filters, user.id, now).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     rows = [
         QueueRow(*values, overdue=is_overdue(values, now))
         for values in db.session.execute(rows_query(ids, filters))

@@ -76,3 +76,20 @@ def test_migrations_build_the_schema_on_sqlite(tmp_path):
         assert counters_agree()
         connection.execute("DELETE FROM application WHERE status = 'in_review'")
         assert counters_agree()
+
+        # And so do the triggers that keep the search text: on insert (seed-demo), on a new
+        # title and on a renamed organisation.
+        def search_texts() -> list[tuple[str, str]]:
+            return sorted(
+                connection.execute(
+                    "SELECT application.search_text, lower(coalesce(reference, '') || char(10) "
+                    "|| coalesce(title, '') || char(10) || organisation.name) "
+                    "FROM application JOIN organisation ON organisation.id = organisation_id"
+                )
+            )
+
+        assert search_texts() and all(kept == expected for kept, expected in search_texts())
+        connection.execute("UPDATE application SET title = 'Neuer Titel'")
+        connection.execute("UPDATE organisation SET name = 'Umbenannt e.V.'")
+        assert all(kept == expected for kept, expected in search_texts())
+        assert "neuer titel\numbenannt e.v." in search_texts()[0][0]
