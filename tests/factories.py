@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import factory
 
-from grants.applications.models import Attachment
+from grants.applications.models import Application, Attachment
 from grants.auth.models import User, UserRole, hasher
 from grants.core.audit import AuditEvent
 from grants.core.models import utcnow
@@ -149,6 +149,22 @@ class CallFactory(Base):
     project_start = factory.LazyFunction(lambda: date(utcnow().year, 1, 1))
     project_end = factory.LazyFunction(lambda: date(utcnow().year + 1, 12, 31))
     budget = None
+
+
+class SubmittedApplicationFactory(Base):
+    """A submitted application with fields set directly (no workflow)."""
+
+    class Meta:
+        model = Application
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    call = factory.SubFactory(CallFactory)
+    created_by = factory.SubFactory(UserFactory)
+    status = "submitted"
+    reference = factory.Sequence(lambda n: f"QUEUE-2026-{n:05d}")
+    title = factory.Sequence(lambda n: f"Projekt {n}")
+    district = "1"
+    submitted_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
 
 
 class AttachmentFactory(Base):

@@ -9,7 +9,13 @@ from playwright.sync_api import Page, expect
 
 from grants.extensions import db
 from tests.e2e.conftest import assert_accessible, field, sign_in
-from tests.factories import InvitationFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    CallFactory,
+    InvitationFactory,
+    MembershipFactory,
+    SubmittedApplicationFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -183,6 +189,33 @@ def test_admin_staff_list_and_create_form(page: Page, t):
     switch_language(page, "en")
     assert_accessible(page)
     page.goto("/admin/users/new")
+    assert_accessible(page)
+
+
+def test_queue_search_past_the_count_limit(page: Page, t, monkeypatch):
+    """The uncounted search (see SEARCH_COUNT_LIMIT) pages on without numbers."""
+    for module in ("grants.reviews.queue", "grants.reviews.views"):
+        monkeypatch.setattr(f"{module}.SEARCH_COUNT_LIMIT", 2)
+    call = CallFactory()
+    for number in range(3):
+        SubmittedApplicationFactory(call=call, title=f"Sprachcafé {number}")
+    staff = UserFactory(roles=["staff"])
+    db.session.commit()
+
+    sign_in(page, staff.email)
+    page.goto("/review?q=sprachcaf")
+    status_bar = page.get_by_role("navigation", name=t("Applications by status"))
+    expect(status_bar.get_by_role("link", name=t("All"), exact=False)).to_contain_text(
+        t("more than %(limit)s", limit=2)
+    )
+    expect(page.get_by_role("table").get_by_role("row")).to_have_count(4)
+    assert_accessible(page)
+
+    page.goto("/review?q=sprachcaf&page=2")
+    expect(page.get_by_role("link", name=t("Back to the first page"))).to_be_visible()
+    assert_accessible(page)
+
+    switch_language(page, "en")
     assert_accessible(page)
 
 

@@ -9,7 +9,6 @@ import factory
 import pytest
 from sqlalchemy import event, select
 
-from grants.applications.models import Application
 from grants.auth.models import User
 from grants.core.audit import AuditEvent
 from grants.core.models import utcnow
@@ -25,27 +24,12 @@ from tests.factories import (
     CallFactory,
     OrganisationFactory,
     ProgrammeFactory,
+    SubmittedApplicationFactory,
     UserFactory,
 )
 from tests.helpers import csrf_token, logged_in_client
 
 ROW_LINK = re.compile(r'<a class="kern-link" href="/review/(\d+)">([^<]+)</a>')
-
-
-class ApplicationFactory(Base):
-    """A submitted application with fields set directly (no workflow)."""
-
-    class Meta:
-        model = Application
-
-    organisation = factory.SubFactory(OrganisationFactory)
-    call = factory.SubFactory(CallFactory)
-    created_by = factory.SubFactory(UserFactory)
-    status = "submitted"
-    reference = factory.Sequence(lambda n: f"QUEUE-2026-{n:05d}")
-    title = factory.Sequence(lambda n: f"Projekt {n}")
-    district = "1"
-    submitted_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
 
 
 class ChangeRequestFactory(Base):
@@ -86,7 +70,7 @@ def call():
 
 
 def make(call, creator, **fields):
-    return ApplicationFactory(call=call, created_by=creator, **fields)
+    return SubmittedApplicationFactory(call=call, created_by=creator, **fields)
 
 
 # Who may see it
@@ -256,6 +240,52 @@ def test_a_search_never_matches_across_two_fields(call, creator):
     make(call, creator, title="Treffpunkt Opladen", organisation=OrganisationFactory(name="Eltern"))
     assert listed(staff, q="opladen eltern") == []
     assert len(listed(staff, q="opladen")) == 1
+
+
+@pytest.fixture
+def count_limit(monkeypatch):
+    """Searches are counted up to 5 matches only."""
+    monkeypatch.setattr("grants.reviews.queue.SEARCH_COUNT_LIMIT", 5)
+    monkeypatch.setattr("grants.reviews.views.SEARCH_COUNT_LIMIT", 5)
+    return 5
+
+
+def test_a_search_past_the_count_limit_pages_on_without_counts(client, call, creator, count_limit):
+    statuses = ("submitted", "in_review")
+    for i in range(PAGE_SIZE + 5):
+        make(call, creator, title=f"Sprachcafé {i}", status=statuses[i % 2])
+    make(call, creator, title="Etwas anderes", district="2")
+    staff = UserFactory(roles=["staff"])
+
+    first = load_queue(QueueFilters(q="sprachcaf"), staff)
+    second = load_queue(QueueFilters(q="sprachcaf", page=2), staff)
+    assert (first.counts, first.total, first.page, first.pages) == (None, None, 1, 2)
+    assert (second.counts, second.total, second.page, second.pages) == (None, None, 2, 2)
+    assert first.rows + second.rows == load_queue(QueueFilters(district="1"), staff).rows + (
+        load_queue(QueueFilters(district="1", page=2), staff).rows
+    )
+    assert (second.first_index, second.last_index) == (PAGE_SIZE + 1, PAGE_SIZE + 5)
+    in_review = load_queue(QueueFilters(q="sprachcaf", status="in_review"), staff)
+    assert {row.status for row in in_review.rows} == {"in_review"}
+    assert len(in_review.rows) == (PAGE_SIZE + 5) // 2
+    past_the_end = load_queue(QueueFilters(q="sprachcaf", page=3), staff)
+    assert (past_the_end.rows, past_the_end.page, past_the_end.pages) == ([], 3, 3)
+    # Up to the limit, a search is counted.
+    for _ in range(count_limit):
+        make(call, creator, title="Grenzfall")
+    assert load_queue(QueueFilters(q="grenzfall"), staff).total == count_limit
+    make(call, creator, title="Grenzfall")
+    assert load_queue(QueueFilters(q="grenzfall"), staff).total is None
+
+    logged_in_client(client, "staff")  # German, the default
+    html = client.get("/review?q=sprachcaf").get_data(as_text=True)
+    assert "Alle (mehr als 5)" in html
+    assert "Eingereicht</a>" in html and "Eingereicht (" not in html
+    assert "Anträge 1 bis 25" in html
+    assert "Die Suche trifft auf mehr als 5 Anträge" in html
+    assert 'href="/review?q=sprachcaf&amp;page=2"' in html
+    html = client.get("/review?q=sprachcaf&page=3").get_data(as_text=True)
+    assert "Nach Seite 2 folgen keine weiteren Anträge." in html
 
 
 def test_search_treats_wildcards_literally(call, creator):
@@ -469,11 +499,16 @@ def _fill(call, creator, number: int, staff: list) -> None:
             ChangeRequestFactory(application=application)
 
 
-def test_the_queue_page_costs_the_same_statements_with_5_and_40_applications(client, creator):
+def test_the_queue_page_costs_the_same_statements_with_5_and_40_applications(
+    client, creator, monkeypatch
+):
+    # The search for "projekt" is counted with 5 applications and not with 40.
+    monkeypatch.setattr("grants.reviews.queue.SEARCH_COUNT_LIMIT", 10)
     staff = [UserFactory(roles=["staff"]) for _ in range(3)]
     me = logged_in_client(client, "staff")
     urls = [
         "/review",
+        "/review?q=projekt",
         "/review?q=projekt&overdue=1&assigned=unassigned",
         "/review?sort=organisation",
         "/review?q=nothing-matches-this",

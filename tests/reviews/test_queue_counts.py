@@ -19,8 +19,12 @@ from grants.reviews.queue import (
     filter_conditions,
     status_counts,
 )
-from tests.factories import CallFactory, ProgrammeFactory, UserFactory
-from tests.reviews.test_queue import ApplicationFactory
+from tests.factories import (
+    CallFactory,
+    ProgrammeFactory,
+    SubmittedApplicationFactory,
+    UserFactory,
+)
 
 
 def kept() -> dict[tuple[int, str], int]:
@@ -64,7 +68,7 @@ def test_counters_follow_every_insert_update_and_delete(app, steps):
             submitted = submitted or status not in UNSUBMITTED
             if action == "insert" or target is None:
                 applications.append(
-                    ApplicationFactory(
+                    SubmittedApplicationFactory(
                         call=calls[index % 2],
                         status=status,
                         submitted_at=utcnow() - timedelta(days=1) if submitted else None,
@@ -100,8 +104,8 @@ def test_counts_by_programme_and_call_come_from_the_counters(app):
         (second, "submitted"),
         (elsewhere, "submitted"),
     ):
-        ApplicationFactory(call=call, status=status)
-    ApplicationFactory(call=first, status="draft", submitted_at=None)
+        SubmittedApplicationFactory(call=call, status=status)
+    SubmittedApplicationFactory(call=first, status="draft", submitted_at=None)
     staff = UserFactory(roles=["staff"])
     now = utcnow()
 
