@@ -57,22 +57,11 @@ def database_url(server: str, name: str) -> str:
 
 
 def prepare_database(server: str, size: int, reuse: bool) -> str:
-    """Create, migrate and seed grants_bench_<size>; with reuse keep a filled one."""
+    """Create, migrate and seed grants_bench_<size>; with reuse keep a filled one (migrated to
+    the newest schema)."""
     name = f"grants_bench_{size}"
     admin = f"postgresql://{server}/postgres"
     url = f"postgresql://{server}/{name}"
-    if reuse:
-        try:
-            with psycopg.connect(url) as conn:
-                count = conn.execute("SELECT count(*) FROM application").fetchone()[0]
-            if count >= size:
-                print(f"Reusing {name} ({count:,} applications).", flush=True)
-                return name
-        except psycopg.Error:
-            pass
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
     env = {
         **os.environ,
         "GRANTS_ENV": "dev",
@@ -81,6 +70,19 @@ def prepare_database(server: str, size: int, reuse: bool) -> str:
     }
     flask = str(VENV_BIN / "flask")
     upgrade = [flask, "db", "upgrade"]
+    if reuse:
+        try:
+            with psycopg.connect(url) as conn:
+                count = conn.execute("SELECT count(*) FROM application").fetchone()[0]
+        except psycopg.Error:
+            count = 0
+        if count >= size:
+            subprocess.run(upgrade, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
+            print(f"Reusing {name} ({count:,} applications).", flush=True)
+            return name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
     subprocess.run(upgrade, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
     started = time.monotonic()
     seed = [flask, "seed-bench", "--applications", str(size)]
