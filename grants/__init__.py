@@ -24,6 +24,15 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
+    if (app.config["SQLALCHEMY_DATABASE_URI"] or "").startswith("postgresql"):
+        # The app asks short questions. PostgreSQL compiles a query to machine code (JIT)
+        # when its cost estimate is high, which for the queue's overdue filter took 30 ms of
+        # an 80 ms query; compiling never pays off for queries this short.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **options,
+            "connect_args": {**options.get("connect_args", {}), "options": "-c jit=off"},
+        }
 
     from grants.extensions import babel, csrf, db, login_manager, mail, migrate
 

@@ -11,13 +11,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
+from grants.core.schema import include_object
 from grants.extensions import db
 from tests.conftest import ROOT
 
 
 def test_models_and_migrations_do_not_differ(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 
