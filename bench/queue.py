@@ -267,6 +267,11 @@ def main() -> int:
             ("trivial: /imprint", "/imprint"),
             ("queue: first page", "/review"),
             ("queue: filter", f"/review?status=submitted&programme={komman}"),
+            ("queue: district", "/review?district=1"),
+            ("queue: assigned to me", "/review?assigned=me"),
+            ("queue: overdue", "/review?overdue=1"),
+            ("queue: by organisation", "/review?sort=organisation&dir=asc"),
+            ("queue: by status", "/review?sort=status"),
             *(
                 (f"queue: search {term!r}", f"/review?{urllib.parse.urlencode({'q': term})}")
                 for term in options.search.split(",")

@@ -89,3 +89,11 @@ def test_user_input_is_escaped(client):
     page = response.get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_postgresql_sessions_run_without_jit_compilation(app):
+    from sqlalchemy import text
+
+    from grants.extensions import db
+
+    assert db.session.execute(text("SHOW jit")).scalar() == "off"
