@@ -143,16 +143,26 @@ class Application(db.Model):
         return self.other_funds + (self.requested_grant or ZERO)
 
 
-def search_condition(term: str) -> ColumnElement[bool]:
-    """Applications whose reference number, title or organisation name contains `term`,
-    in any case (a trigram index serves it on PostgreSQL). Runs of white space count as one
-    space, so the term never spans two of the fields (they are one per line)."""
+def search_pattern(term: str) -> str:
+    """The LIKE pattern for `term` anywhere, its wildcards taken literally. Runs of white space
+    count as one space, so the term never spans two of the fields of the search text (they
+    are one per line)."""
     escaped = " ".join(term.split()).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def matches_search(pattern: ColumnElement[str]) -> ColumnElement[bool]:
+    """Applications whose search text matches `pattern` (see search_pattern), in any case:
+    the database lower-cases both sides, so they fold letters alike. A trigram index serves it
+    on PostgreSQL."""
+    return Application.search_text.like(func.lower(pattern), escape="\\")
+
+
+def search_condition(term: str) -> ColumnElement[bool]:
+    """Applications whose reference number, title or organisation name contains `term`."""
     # Inlined (quoted by the dialect), not bound: PostgreSQL plans for this very pattern, also
     # when psycopg has prepared the statement (a generic plan guesses how many rows match).
-    pattern = literal(f"%{escaped}%", literal_execute=True)
-    # The database lower-cases both sides, so they fold letters alike.
-    return Application.search_text.like(func.lower(pattern), escape="\\")
+    return matches_search(literal(search_pattern(term), literal_execute=True))
 
 
 class CostLine(db.Model):

@@ -10,6 +10,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import (
     CheckConstraint,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -33,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
-from grants.applications.models import Application, search_condition
+from grants.applications.models import Application, matches_search, search_pattern
 from grants.applications.workflow import STATUSES
 from grants.auth.models import User, UserRole
 from grants.core.models import LOCAL_TIMEZONE, utcnow
@@ -193,11 +196,6 @@ class QueueFilters:
         return query
 
     @property
-    def counted(self) -> bool:
-        """True when the kept counters answer the counts: only a programme or call narrows."""
-        return not (self.district or self.assigned or self.overdue or self.q)
-
-    @property
     def active(self) -> bool:
         """True when anything narrows the list (sorting and paging do not)."""
         narrowing = asdict(self)
@@ -265,19 +263,19 @@ def open_change_request_deadline():
     )
 
 
-def overdue_condition(now: datetime, days: int = OVERDUE_DAYS) -> ColumnElement[bool]:
-    """Overdue: staff owe a step for more than `days` since the last submission, or the
-    applicant let the deadline of an open change request pass."""
+def overdue_condition(waiting_since, today) -> ColumnElement[bool]:
+    """Overdue: staff owe a step since before `waiting_since` (the last submission), or the
+    applicant let the deadline of an open change request pass before `today`."""
     waiting_too_long = and_(
         Application.status.in_(WAITING_FOR_STAFF),
-        Application.submitted_at < now - timedelta(days=days),
+        Application.submitted_at < waiting_since,
     )
     deadline_passed = and_(
         Application.status == "changes_requested",
         exists().where(
             ChangeRequest.application_id == Application.id,
             ChangeRequest.answered_at.is_(None),
-            ChangeRequest.deadline < _today(now),
+            ChangeRequest.deadline < today,
         ),
     )
     return or_(waiting_too_long, deadline_passed)
@@ -292,52 +290,99 @@ def is_overdue(row, now: datetime) -> bool:
     return False
 
 
-def _on_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
+class QueueShape(NamedTuple):
+    """Which filters are set (not their values) and the sort: what the queue's statements
+    depend on. They are built once per shape and run with query_parameters()."""
+
+    programme: bool
+    call: bool
+    status: bool
+    district: bool
+    assigned: str | None  # "someone" (me or a colleague) or "unassigned"
+    overdue: bool
+    search: bool
+    sort: str
+    dir: str
+
+    @property
+    def counted(self) -> bool:
+        """True when the kept counters answer the counts: only a programme or call narrows."""
+        return not (self.district or self.assigned or self.overdue or self.search)
+
+    @classmethod
+    def of(cls, filters: QueueFilters) -> QueueShape:
+        assigned = filters.assigned
+        return cls(
+            programme=filters.programme is not None,
+            call=filters.call is not None,
+            status=filters.status is not None,
+            district=filters.district is not None,
+            assigned=assigned if assigned in (None, "unassigned") else "someone",
+            overdue=filters.overdue,
+            search=bool(filters.q),
+            sort=filters.sort,
+            dir=filters.dir,
+        )
 
 
-def filter_conditions(
-    filters: QueueFilters,
-    user_id: int,
-    now: datetime,
-    with_status: bool = True,
-) -> list[ColumnElement[bool]]:
+def query_parameters(filters: QueueFilters, user_id: int, now: datetime, page: int) -> dict:
+    """The values of the filters for the statements of their shape, and the page's offset."""
+    assignee = None
+    if filters.assigned == "me":
+        assignee = user_id
+    elif filters.assigned and filters.assigned.isdigit():
+        assignee = int(filters.assigned)
+    return {
+        "programme": filters.programme,
+        "call": filters.call,
+        "status": filters.status,
+        "district": filters.district,
+        "assignee": assignee,
+        "waiting_since": now - timedelta(days=OVERDUE_DAYS),
+        "today": _today(now),
+        "pattern": search_pattern(filters.q) if filters.q else None,
+        "limit": PAGE_SIZE,
+        "offset": (page - 1) * PAGE_SIZE,
+    }
+
+
+def filter_conditions(shape: QueueShape, with_status: bool = True) -> list[ColumnElement[bool]]:
     """WHERE clauses on the application table only, so counts need no joins."""
     conditions: list[ColumnElement[bool]] = [
         # Withdrawn before ever being submitted: staff never saw it.
         Application.submitted_at.is_not(None),
         Application.status != literal_column("'draft'"),
     ]
-    if with_status and filters.status:
-        conditions.append(Application.status == filters.status)
-    if filters.call:
-        conditions.append(Application.call_id == filters.call)
-    if filters.programme:
-        conditions.append(
-            Application.call_id.in_(select(Call.id).where(Call.programme_id == filters.programme))
-        )
-    if filters.district:
-        conditions.append(Application.district == filters.district)
-    if filters.assigned == "me":
-        conditions.append(Application.assigned_to_id == user_id)
-    elif filters.assigned == "unassigned":
+    if with_status and shape.status:
+        conditions.append(Application.status == bindparam("status"))
+    if shape.call:
+        conditions.append(Application.call_id == bindparam("call"))
+    if shape.programme:
+        programme_calls = select(Call.id).where(Call.programme_id == bindparam("programme"))
+        conditions.append(Application.call_id.in_(programme_calls))
+    if shape.district:
+        conditions.append(Application.district == bindparam("district"))
+    if shape.assigned == "unassigned":
         conditions.append(Application.assigned_to_id.is_(None))
-    elif filters.assigned:
-        conditions.append(Application.assigned_to_id == int(filters.assigned))
-    if filters.overdue:
-        conditions.append(overdue_condition(now))
-    if filters.q:
-        conditions.append(search_condition(filters.q))
+    elif shape.assigned:
+        conditions.append(Application.assigned_to_id == bindparam("assignee"))
+    if shape.overdue:
+        conditions.append(overdue_condition(bindparam("waiting_since"), bindparam("today")))
+    if shape.search:
+        # Inlined when run (quoted by the dialect), not bound: PostgreSQL plans for this very
+        # pattern, also when psycopg has prepared the statement (a generic plan guesses how
+        # many rows match).
+        conditions.append(matches_search(bindparam("pattern", type_=String, literal_execute=True)))
     return conditions
 
 
-def _order_by(filters: QueueFilters, columns: Mapping[str, ColumnElement]) -> list[ColumnElement]:
+def _order_by(shape: QueueShape, columns: Mapping[str, ColumnElement]) -> list[ColumnElement]:
     """The sort of the queue over `columns`: the application table's (TABLE) or a CTE's."""
-    if filters.sort == "status":
+    if shape.sort == "status":
         column = status_rank(columns["status"])
     else:
-        column = columns["organisation_name" if filters.sort == "organisation" else filters.sort]
-    if filters.dir == "desc":
+        column = columns["organisation_name" if shape.sort == "organisation" else shape.sort]
+    if shape.dir == "desc":
         return [column.desc(), columns["id"].desc()]
     return [column.asc(), columns["id"].asc()]
 
@@ -351,56 +396,29 @@ TABLE = {
     "title": Application.title,
     "organisation_name": Organisation.name,
 }
+# The statements of a shape are built once: building one costs more than running it.
+_built_once = lru_cache(maxsize=512)
 
 
-def queue_query(filters: QueueFilters, user_id: int, now: datetime | None = None) -> Select:
-    """The ids of the matching applications in the order asked for (limit it to a page and
-    load the rows with rows_query)."""
+@_built_once
+def ids_statement(shape: QueueShape) -> Select:
+    """The ids of the matching applications in the order asked for, a page of them."""
     statement = (
         select(Application.id)
-        .where(*filter_conditions(filters, user_id, now or utcnow()))
-        .order_by(*_order_by(filters, TABLE))
+        .where(*filter_conditions(shape))
+        .order_by(*_order_by(shape, TABLE))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
-    if filters.sort == "organisation":
+    if shape.sort == "organisation":
         statement = statement.join(Organisation, Organisation.id == Application.organisation_id)
     return statement
 
 
-def search_query(filters: QueueFilters, user_id: int, now: datetime, page: int) -> Select:
-    """For a search, the counts per status and the ids of the page in one statement, so that
-    the matches are looked up once: rows (status, count, None) and (None, None, id).
-
-    The matches (every filter but the status) are collected with the column they are sorted
-    by, at most SEARCH_COUNT_LIMIT + 1 of them, then counted and sorted. With more (counts
-    summing past the limit) the ids are not the page: see load_queue.
-    """
-    sort_key = "organisation_name" if filters.sort == "organisation" else filters.sort
-    columns = dict.fromkeys(("id", "status", sort_key))  # the sort key may be the status
-    matching = (
-        select(*(TABLE[key].label(key) for key in columns))
-        .where(*filter_conditions(filters, user_id, now, with_status=False))
-        .limit(SEARCH_COUNT_LIMIT + 1)
-    )
-    if sort_key == "organisation_name":
-        matching = matching.join(Organisation, Organisation.id == Application.organisation_id)
-    matches = matching.cte("matches")
-    page_ids = select(matches.c.id).order_by(*_order_by(filters, matches.c))
-    if filters.status:
-        page_ids = page_ids.where(matches.c.status == filters.status)
-    page_ids = page_ids.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).subquery("page")
-    return union_all(
-        select(matches.c.status, func.count(), null()).group_by(matches.c.status),
-        select(null(), null(), page_ids.c.id),
-    )
-
-
-def rows_query(ids: Select | list[int], filters: QueueFilters) -> Select:
-    """The columns of QueueRow for the applications `ids` names (a page of queue_query, or
-    the ids from search_query): organisation, assignee and open change request are looked up
-    for those rows only. Calls and programmes come from calls_for_filter(), which the page
-    loads anyway."""
-    if isinstance(ids, Select):
-        ids = select(ids.subquery("page").c.id)
+def _rows_statement(shape: QueueShape, ids) -> Select:
+    """The columns of QueueRow for the applications `ids` selects: organisation, assignee and
+    open change request are looked up for those rows only. Calls and programmes come from
+    calls_for_filter(), which the page loads anyway."""
     return (
         select(
             Application.id,
@@ -418,34 +436,107 @@ def rows_query(ids: Select | list[int], filters: QueueFilters) -> Select:
         .join(Application.organisation)
         .outerjoin(Assignee, Application.assigned_to)
         .where(Application.id.in_(ids))
-        .order_by(*_order_by(filters, TABLE))
+        .order_by(*_order_by(shape, TABLE))
     )
+
+
+@_built_once
+def page_statement(shape: QueueShape) -> Select:
+    """The rows of a page of ids_statement."""
+    return _rows_statement(shape, select(ids_statement(shape).subquery("page").c.id))
+
+
+@_built_once
+def rows_by_ids_statement(shape: QueueShape) -> Select:
+    """The rows of the applications whose ids are given as the parameter `ids`."""
+    return _rows_statement(shape, bindparam("ids", expanding=True))
+
+
+@_built_once
+def search_statement(shape: QueueShape) -> Select:
+    """For a search, the counts per status and the ids of the page in one statement, so that
+    the matches are looked up once: rows (status, count, None) and (None, None, id).
+
+    The matches (every filter but the status) are collected with the column they are sorted
+    by, at most SEARCH_COUNT_LIMIT + 1 of them, then counted and sorted. With more (counts
+    summing past the limit) the ids are not the page: see load_queue.
+    """
+    sort_key = "organisation_name" if shape.sort == "organisation" else shape.sort
+    columns = dict.fromkeys(("id", "status", sort_key))  # the sort key may be the status
+    matching = (
+        select(*(TABLE[key].label(key) for key in columns))
+        .where(*filter_conditions(shape, with_status=False))
+        .limit(SEARCH_COUNT_LIMIT + 1)
+    )
+    if sort_key == "organisation_name":
+        matching = matching.join(Organisation, Organisation.id == Application.organisation_id)
+    matches = matching.cte("matches")
+    page_ids = select(matches.c.id).order_by(*_order_by(shape, matches.c))
+    if shape.status:
+        page_ids = page_ids.where(matches.c.status == bindparam("status"))
+    page_ids = page_ids.limit(bindparam("limit")).offset(bindparam("offset")).subquery("page")
+    return union_all(
+        select(matches.c.status, func.count(), null()).group_by(matches.c.status),
+        select(null(), null(), page_ids.c.id),
+    )
+
+
+@_built_once
+def counts_statement(shape: QueueShape) -> Select:
+    """(status, count) of the applications that match every filter except the status: from
+    the kept counters when only a programme or call narrows the list."""
+    if not shape.counted:
+        return (
+            select(Application.status, func.count())
+            .where(*filter_conditions(shape, with_status=False))
+            .group_by(Application.status)
+        )
+    statement = select(
+        ApplicationStatusCount.status, func.sum(ApplicationStatusCount.count)
+    ).group_by(ApplicationStatusCount.status)
+    if shape.call:
+        statement = statement.where(ApplicationStatusCount.call_id == bindparam("call"))
+    if shape.programme:
+        programme_calls = select(Call.id).where(Call.programme_id == bindparam("programme"))
+        statement = statement.where(ApplicationStatusCount.call_id.in_(programme_calls))
+    return statement
 
 
 def status_counts(filters: QueueFilters, user_id: int, now: datetime) -> dict[str, int]:
     """How many applications per status match every filter except the status (one query;
-    a search counts in search_query instead)."""
-    if filters.counted:
-        statement = select(
-            ApplicationStatusCount.status, func.sum(ApplicationStatusCount.count)
-        ).group_by(ApplicationStatusCount.status)
-        if filters.call:
-            statement = statement.where(ApplicationStatusCount.call_id == filters.call)
-        if filters.programme:
-            statement = statement.where(
-                ApplicationStatusCount.call_id.in_(
-                    select(Call.id).where(Call.programme_id == filters.programme)
-                )
-            )
-    else:
-        statement = (
-            select(Application.status, func.count())
-            .where(*filter_conditions(filters, user_id, now, with_status=False))
-            .group_by(Application.status)
-        )
+    a search counts in search_statement instead)."""
+    statement = counts_statement(QueueShape.of(filters))
+    parameters = query_parameters(filters, user_id, now, 1)
     counts = dict.fromkeys(QUEUE_STATUSES, 0)
-    counts.update({status: int(number) for status, number in db.session.execute(statement)})
+    counts.update(
+        {status: int(number) for status, number in db.session.execute(statement, parameters)}
+    )
     return counts
+
+
+def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -> QueuePage:
+    """The counts, then the requested page (past the end: the last page): two statements,
+    also for a search or when nothing matches."""
+    now = now or utcnow()
+    shape = QueueShape.of(filters)
+    parameters = query_parameters(filters, user.id, now, filters.page)
+    if filters.q:
+        counts, ids = _search(shape, parameters)
+        if sum(counts.values()) > SEARCH_COUNT_LIMIT:
+            return _uncounted_search(filters, shape, parameters, now)
+        total, pages = _pages(counts, filters)
+        page = min(filters.page, pages)
+        if page != filters.page:  # an old link past the end: one statement more
+            parameters["offset"] = (page - 1) * PAGE_SIZE
+            counts, ids = _search(shape, parameters)
+        rows = _rows(rows_by_ids_statement(shape), {"ids": ids}, now)
+    else:
+        counts = status_counts(filters, user.id, now)
+        total, pages = _pages(counts, filters)
+        page = min(filters.page, pages)
+        parameters["offset"] = (page - 1) * PAGE_SIZE
+        rows = _rows(page_statement(shape), parameters, now)
+    return QueuePage(replace(filters, page=page), rows, counts, total, page, pages)
 
 
 def _pages(counts: dict[str, int], filters: QueueFilters) -> tuple[int, int]:
@@ -454,13 +545,11 @@ def _pages(counts: dict[str, int], filters: QueueFilters) -> tuple[int, int]:
     return total, max(math.ceil(total / PAGE_SIZE), 1)
 
 
-def _search(filters: QueueFilters, user_id: int, now: datetime, page: int):
+def _search(shape: QueueShape, parameters: dict) -> tuple[dict[str, int], list[int]]:
     """The counts per status and the page's ids (in no order) of a search."""
     counts = dict.fromkeys(QUEUE_STATUSES, 0)
     ids = []
-    for status, number, application_id in db.session.execute(
-        search_query(filters, user_id, now, page)
-    ):
+    for status, number, application_id in db.session.execute(search_statement(shape), parameters):
         if application_id is None:
             counts[status] = number
         else:
@@ -468,44 +557,20 @@ def _search(filters: QueueFilters, user_id: int, now: datetime, page: int):
     return counts, ids
 
 
-def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -> QueuePage:
-    """The counts, then the requested page (past the end: the last page): two statements,
-    also for a search or when nothing matches."""
-    now = now or utcnow()
-    if filters.q:
-        counts, ids = _search(filters, user.id, now, filters.page)
-        if sum(counts.values()) > SEARCH_COUNT_LIMIT:
-            return _uncounted_search(filters, user.id, now)
-        total, pages = _pages(counts, filters)
-        page = min(filters.page, pages)
-        if page != filters.page:  # an old link past the end: one statement more
-            counts, ids = _search(filters, user.id, now, page)
-    else:
-        counts = status_counts(filters, user.id, now)
-        total, pages = _pages(counts, filters)
-        page = min(filters.page, pages)
-        ids = queue_query(filters, user.id, now).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    rows = _rows(ids, filters, now)
-    return QueuePage(replace(filters, page=page), rows, counts, total, page, pages)
-
-
-def _uncounted_search(filters: QueueFilters, user_id: int, now: datetime) -> QueuePage:
+def _uncounted_search(
+    filters: QueueFilters, shape: QueueShape, parameters: dict, now: datetime
+) -> QueuePage:
     """A search with more matches than SEARCH_COUNT_LIMIT: the page as asked for (one row
     more tells whether another follows), without counts."""
-    ids = (
-        queue_query(filters, user_id, now)
-        .limit(PAGE_SIZE + 1)
-        .offset((filters.page - 1) * PAGE_SIZE)
-    )
-    rows = _rows(ids, filters, now)
+    rows = _rows(page_statement(shape), {**parameters, "limit": PAGE_SIZE + 1}, now)
     pages = filters.page + 1 if len(rows) > PAGE_SIZE else filters.page
     return QueuePage(filters, rows[:PAGE_SIZE], None, None, filters.page, pages)
 
 
-def _rows(ids: Select | list[int], filters: QueueFilters, now: datetime) -> list[QueueRow]:
+def _rows(statement: Select, parameters: dict, now: datetime) -> list[QueueRow]:
     return [
         QueueRow(*values, overdue=is_overdue(values, now))
-        for values in db.session.execute(rows_query(ids, filters))
+        for values in db.session.execute(statement, parameters)
     ]
 
 

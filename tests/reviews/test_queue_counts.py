@@ -16,6 +16,7 @@ from grants.extensions import db
 from grants.reviews.queue import (
     ApplicationStatusCount,
     QueueFilters,
+    QueueShape,
     filter_conditions,
     status_counts,
 )
@@ -35,7 +36,7 @@ def kept() -> dict[tuple[int, str], int]:
 def counted() -> dict[tuple[int, str], int]:
     statement = (
         select(Application.call_id, Application.status, func.count())
-        .where(*filter_conditions(QueueFilters(), 0, utcnow()))
+        .where(*filter_conditions(QueueShape.of(QueueFilters())))
         .group_by(Application.call_id, Application.status)
     )
     return {(call_id, status): n for call_id, status, n in db.session.execute(statement)}
@@ -119,11 +120,11 @@ def test_counts_by_programme_and_call_come_from_the_counters(app):
 
 @pytest.mark.parametrize("counted_filters", [QueueFilters(), QueueFilters(status="submitted")])
 def test_only_programme_and_call_filters_use_the_counters(counted_filters):
-    assert counted_filters.counted
+    assert QueueShape.of(counted_filters).counted
     for narrowing in (
         QueueFilters(district="1"),
         QueueFilters(assigned="me"),
         QueueFilters(overdue=True),
         QueueFilters(q="verein"),
     ):
-        assert not narrowing.counted
+        assert not QueueShape.of(narrowing).counted
