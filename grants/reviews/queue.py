@@ -249,6 +249,9 @@ class QueueRow:
     overdue: bool = False
 
 
+ROW_COLUMNS = tuple(field.name for field in fields(QueueRow) if field.name != "overdue")
+
+
 def _today(now: datetime):
     return now.astimezone(LOCAL_TIMEZONE).date()
 
@@ -343,6 +346,7 @@ def query_parameters(filters: QueueFilters, user_id: int, now: datetime, page: i
         "pattern": search_pattern(filters.q) if filters.q else None,
         "limit": PAGE_SIZE,
         "offset": (page - 1) * PAGE_SIZE,
+        "count_limit": SEARCH_COUNT_LIMIT,
     }
 
 
@@ -415,11 +419,11 @@ def ids_statement(shape: QueueShape) -> Select:
     return statement
 
 
-def _rows_statement(shape: QueueShape, ids) -> Select:
+def _rows_statement(shape: QueueShape, ids, sorted_: bool = True) -> Select:
     """The columns of QueueRow for the applications `ids` selects: organisation, assignee and
     open change request are looked up for those rows only. Calls and programmes come from
     calls_for_filter(), which the page loads anyway."""
-    return (
+    statement = (
         select(
             Application.id,
             Application.reference,
@@ -436,8 +440,8 @@ def _rows_statement(shape: QueueShape, ids) -> Select:
         .join(Application.organisation)
         .outerjoin(Assignee, Application.assigned_to)
         .where(Application.id.in_(ids))
-        .order_by(*_order_by(shape, TABLE))
     )
+    return statement.order_by(*_order_by(shape, TABLE)) if sorted_ else statement
 
 
 @_built_once
@@ -447,38 +451,58 @@ def page_statement(shape: QueueShape) -> Select:
 
 
 @_built_once
-def rows_by_ids_statement(shape: QueueShape) -> Select:
-    """The rows of the applications whose ids are given as the parameter `ids`."""
-    return _rows_statement(shape, bindparam("ids", expanding=True))
-
-
-@_built_once
 def search_statement(shape: QueueShape) -> Select:
-    """For a search, the counts per status and the ids of the page in one statement, so that
-    the matches are looked up once: rows (status, count, None) and (None, None, id).
+    """A search page in one statement: the page's rows (QueueRow's columns, count NULL),
+    sorted, and one row per status with its count (id NULL), so that the matches are looked
+    up once.
 
     The matches (every filter but the status) are collected with the column they are sorted
-    by, at most SEARCH_COUNT_LIMIT + 1 of them, then counted and sorted. With more (counts
-    summing past the limit) the ids are not the page: see load_queue.
+    by, at most SEARCH_COUNT_LIMIT + 1 of them (the parameter count_limit), then counted, and
+    the page is picked from them. With more, the page comes from the table instead,
+    one row more telling whether another follows; PostgreSQL runs only the part whose
+    condition on the number of matches holds.
     """
     sort_key = "organisation_name" if shape.sort == "organisation" else shape.sort
     columns = dict.fromkeys(("id", "status", sort_key))  # the sort key may be the status
     matching = (
         select(*(TABLE[key].label(key) for key in columns))
         .where(*filter_conditions(shape, with_status=False))
-        .limit(SEARCH_COUNT_LIMIT + 1)
+        .limit(bindparam("count_limit") + 1)
     )
     if sort_key == "organisation_name":
         matching = matching.join(Organisation, Organisation.id == Application.organisation_id)
     matches = matching.cte("matches")
-    page_ids = select(matches.c.id).order_by(*_order_by(shape, matches.c))
-    if shape.status:
-        page_ids = page_ids.where(matches.c.status == bindparam("status"))
-    page_ids = page_ids.limit(bindparam("limit")).offset(bindparam("offset")).subquery("page")
-    return union_all(
-        select(matches.c.status, func.count(), null()).group_by(matches.c.status),
-        select(null(), null(), page_ids.c.id),
+    matched = select(func.count()).select_from(matches).scalar_subquery()
+    counted_page = (
+        select(matches.c.id)
+        .where(matched <= bindparam("count_limit"))
+        .order_by(*_order_by(shape, matches.c))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
+    if shape.status:
+        counted_page = counted_page.where(matches.c.status == bindparam("status"))
+    uncounted_page = (
+        select(Application.id)
+        .where(*filter_conditions(shape), matched > bindparam("count_limit"))
+        .order_by(*_order_by(shape, TABLE))
+        .limit(bindparam("limit") + 1)
+        .offset(bindparam("offset"))
+    )
+    if sort_key == "organisation_name":
+        uncounted_page = uncounted_page.join(
+            Organisation, Organisation.id == Application.organisation_id
+        )
+    pages = (counted_page.subquery(), uncounted_page.subquery())
+    rows = _rows_statement(
+        shape, union_all(*(select(page.c.id) for page in pages)), sorted_=False
+    ).add_columns(null().label("count"))
+    counts = select(
+        *(matches.c.status if name == "status" else null().label(name) for name in ROW_COLUMNS),
+        func.count().label("count"),
+    ).group_by(matches.c.status)
+    both = union_all(rows, counts).subquery("both")
+    return select(both).order_by(*_order_by(shape, both.c))
 
 
 @_built_once
@@ -515,21 +539,21 @@ def status_counts(filters: QueueFilters, user_id: int, now: datetime) -> dict[st
 
 
 def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -> QueuePage:
-    """The counts, then the requested page (past the end: the last page): two statements,
-    also for a search or when nothing matches."""
+    """The counts, then the requested page (past the end: the last page): two statements, one
+    for a search, also when nothing matches."""
     now = now or utcnow()
     shape = QueueShape.of(filters)
     parameters = query_parameters(filters, user.id, now, filters.page)
     if filters.q:
-        counts, ids = _search(shape, parameters)
-        if sum(counts.values()) > SEARCH_COUNT_LIMIT:
-            return _uncounted_search(filters, shape, parameters, now)
+        counts, rows = _search(shape, parameters, now)
+        if sum(counts.values()) > SEARCH_COUNT_LIMIT:  # not counted
+            pages = filters.page + 1 if len(rows) > PAGE_SIZE else filters.page
+            return QueuePage(filters, rows[:PAGE_SIZE], None, None, filters.page, pages)
         total, pages = _pages(counts, filters)
         page = min(filters.page, pages)
         if page != filters.page:  # an old link past the end: one statement more
             parameters["offset"] = (page - 1) * PAGE_SIZE
-            counts, ids = _search(shape, parameters)
-        rows = _rows(rows_by_ids_statement(shape), {"ids": ids}, now)
+            counts, rows = _search(shape, parameters, now)
     else:
         counts = status_counts(filters, user.id, now)
         total, pages = _pages(counts, filters)
@@ -545,26 +569,17 @@ def _pages(counts: dict[str, int], filters: QueueFilters) -> tuple[int, int]:
     return total, max(math.ceil(total / PAGE_SIZE), 1)
 
 
-def _search(shape: QueueShape, parameters: dict) -> tuple[dict[str, int], list[int]]:
-    """The counts per status and the page's ids (in no order) of a search."""
-    counts = dict.fromkeys(QUEUE_STATUSES, 0)
-    ids = []
-    for status, number, application_id in db.session.execute(search_statement(shape), parameters):
-        if application_id is None:
-            counts[status] = number
+def _search(
+    shape: QueueShape, parameters: dict, now: datetime
+) -> tuple[dict[str, int], list[QueueRow]]:
+    """The counts per status and the page's rows of a search (see search_statement)."""
+    counts, rows = dict.fromkeys(QUEUE_STATUSES, 0), []
+    for row in db.session.execute(search_statement(shape), parameters):
+        if row.id is None:
+            counts[row.status] = int(row.count)
         else:
-            ids.append(application_id)
-    return counts, ids
-
-
-def _uncounted_search(
-    filters: QueueFilters, shape: QueueShape, parameters: dict, now: datetime
-) -> QueuePage:
-    """A search with more matches than SEARCH_COUNT_LIMIT: the page as asked for (one row
-    more tells whether another follows), without counts."""
-    rows = _rows(page_statement(shape), {**parameters, "limit": PAGE_SIZE + 1}, now)
-    pages = filters.page + 1 if len(rows) > PAGE_SIZE else filters.page
-    return QueuePage(filters, rows[:PAGE_SIZE], None, None, filters.page, pages)
+            rows.append(QueueRow(*row[:-1], overdue=is_overdue(row, now)))
+    return counts, rows
 
 
 def _rows(statement: Select, parameters: dict, now: datetime) -> list[QueueRow]:
