@@ -483,16 +483,8 @@ def search_statement(shape: QueueShape) -> Select:
     if shape.status:
         counted_page = counted_page.where(matches.c.status == bindparam("status"))
     uncounted_page = (
-        select(Application.id)
-        .where(*filter_conditions(shape), matched > bindparam("count_limit"))
-        .order_by(*_order_by(shape, TABLE))
-        .limit(bindparam("limit") + 1)
-        .offset(bindparam("offset"))
+        ids_statement(shape).where(matched > bindparam("count_limit")).limit(bindparam("limit") + 1)
     )
-    if sort_key == "organisation_name":
-        uncounted_page = uncounted_page.join(
-            Organisation, Organisation.id == Application.organisation_id
-        )
     pages = (counted_page.subquery(), uncounted_page.subquery())
     rows = _rows_statement(
         shape, union_all(*(select(page.c.id) for page in pages)), sorted_=False
