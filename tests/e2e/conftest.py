@@ -110,7 +110,9 @@ def format_violations(violations: list[dict]) -> str:
 
 
 def assert_accessible(page: Page) -> None:
-    """Run axe (WCAG 2.0/2.1 A and AA) on the current page; fail with a list of violations."""
+    """Run axe (WCAG 2.0/2.1 A and AA) on the current page; fail with a list of violations.
+    Also fail when a button's visible label is wider than the button itself,
+    which axe does not see (text spilling over its neighbours)."""
     page.wait_for_load_state("load")
     results = _axe.run(page, options=AXE_OPTIONS)
     violations = results.response["violations"]
@@ -120,6 +122,21 @@ def assert_accessible(page: Page) -> None:
             + format_violations(violations),
             pytrace=False,
         )
+    assert_buttons_fit_their_labels(page)
+
+
+def assert_buttons_fit_their_labels(page: Page) -> None:
+    """Every visible button in the main content is at least as wide as its visible label."""
+    squeezed = page.evaluate(
+        """() => [...document.querySelectorAll('main .kern-btn')]
+            .filter(button => button.offsetParent !== null)
+            .filter(button => {
+                const label = button.querySelector('.kern-label') || button;
+                return label.scrollWidth > button.getBoundingClientRect().width + 1;
+            })
+            .map(button => button.textContent.trim().replace(/\\s+/g, ' '))"""
+    )
+    assert squeezed == [], f"{page.url}: buttons narrower than their labels: {squeezed}"
 
 
 def field(page: Page | Locator, field_id: str) -> Locator:

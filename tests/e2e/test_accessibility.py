@@ -266,3 +266,19 @@ def test_narrow_screen_without_horizontal_scrolling(page: Page, t):
     expect(page.get_by_role("table", name=t("Members")).get_by_role("button")).to_have_count(0)
     assert_no_sideways_scrolling(page)
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_queue_controls_are_as_wide_as_their_labels(page: Page, width: int):
+    """The filter fields and the assignment buttons of the queue are not squeezed (KERN's
+    12-column grid and its icon-button rule once shrank them below their text)."""
+    SubmittedApplicationFactory(call=CallFactory(), title="Sprachcafé Opladen")
+    staff = UserFactory(roles=["staff"])
+    db.session.commit()
+    page.set_viewport_size({"width": width, "height": 900})
+
+    sign_in(page, staff.email)
+    page.goto("/review")
+    assert_accessible(page)  # which also checks that every button fits its label
+    for select in page.locator("main form[method=get] select").all():
+        assert select.bounding_box()["width"] >= min(200, width - 60)
