@@ -271,7 +271,8 @@ def test_narrow_screen_without_horizontal_scrolling(page: Page, t):
 @pytest.mark.parametrize("width", [1280, 320])
 def test_queue_controls_are_as_wide_as_their_labels(page: Page, width: int):
     """The filter fields and the assignment buttons of the queue are not squeezed (KERN's
-    12-column grid and its icon-button rule once shrank them below their text)."""
+    12-column grid and its icon-button rule once shrank them below their text), and the page
+    does not scroll sideways."""
     SubmittedApplicationFactory(call=CallFactory(), title="Sprachcafé Opladen")
     staff = UserFactory(roles=["staff"])
     db.session.commit()
@@ -280,5 +281,6 @@ def test_queue_controls_are_as_wide_as_their_labels(page: Page, width: int):
     sign_in(page, staff.email)
     page.goto("/review")
     assert_accessible(page)  # which also checks that every button fits its label
+    assert_no_sideways_scrolling(page)  # only the table scrolls, inside its region
     for select in page.locator("main form[method=get] select").all():
         assert select.bounding_box()["width"] >= min(200, width - 60)
