@@ -1,4 +1,5 @@
-"""The staff queue: filters from the URL, one query for a page, one query for the counts.
+"""The staff queue: filters from the URL, a statement for the counts and one for the page's
+rows (a search does both in one), built once per QueueShape and run with parameters.
 
 The counts per status come from counters that the database keeps (see ApplicationStatusCount)
 when only a programme or call narrows the list; other filters count the matching rows.
