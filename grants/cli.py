@@ -60,22 +60,32 @@ DEMO_ORGANISATIONS = {
 }
 
 
-def seed_demo_draft() -> None:
-    """A half-filled KOMM-AN application of the Demo-Verein, unless it has one already."""
+def _demo_target(organisation_name: str, programme_code: str) -> tuple[Organisation, Call] | None:
+    """The demo organisation and an open call of the programme, unless the organisation has
+    an application already (so seeding twice adds nothing)."""
     organisation = db.session.scalar(
-        select(Organisation).where(Organisation.name == "Demo-Verein e.V.")
+        select(Organisation).where(Organisation.name == organisation_name)
     )
     call = db.session.scalar(
-        select(Call).join(Programme).where(Programme.code == "KOMMAN", Call.closes_at > utcnow())
+        select(Call)
+        .join(Programme)
+        .where(Programme.code == programme_code, Call.closes_at > utcnow())
     )
-    if (
-        organisation is None
-        or call is None
-        or db.session.scalar(
-            select(Application.id).where(Application.organisation_id == organisation.id)
-        )
+    if organisation is None or call is None:
+        return None
+    if db.session.scalar(
+        select(Application.id).where(Application.organisation_id == organisation.id)
     ):
+        return None
+    return organisation, call
+
+
+def seed_demo_draft() -> None:
+    """A half-filled KOMM-AN application of the Demo-Verein, unless it has one already."""
+    target = _demo_target("Demo-Verein e.V.", "KOMMAN")
+    if target is None:
         return
+    organisation, call = target
     applicant = find_user_by_email("antrag@demo.example")
     draft = applications.create_draft(call, organisation, applicant)
     applications.save_project(
@@ -132,20 +142,10 @@ def seed_demo_decision() -> Application | None:
     from grants.programmes.catalogue import DECLARATIONS
     from grants.reviews import operations as reviews
 
-    organisation = db.session.scalar(
-        select(Organisation).where(Organisation.name == "Beispiel-Initiative")
-    )
-    call = db.session.scalar(
-        select(Call).join(Programme).where(Programme.code == "IKOE", Call.closes_at > utcnow())
-    )
-    if (
-        organisation is None
-        or call is None
-        or db.session.scalar(
-            select(Application.id).where(Application.organisation_id == organisation.id)
-        )
-    ):
+    target = _demo_target("Beispiel-Initiative", "IKOE")
+    if target is None:
         return None
+    organisation, call = target
     applicant = find_user_by_email("antrag2@demo.example")
     staff = find_user_by_email("sachbearbeitung@demo.example")
     approver = find_user_by_email("leitung@demo.example")
