@@ -224,6 +224,11 @@ class QueuePage:
     pages: int
 
     @property
+    def count_limit(self) -> int:
+        """Up to how many matches a search is counted."""
+        return SEARCH_COUNT_LIMIT
+
+    @property
     def first_index(self) -> int:
         return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
 
@@ -420,11 +425,11 @@ def ids_statement(shape: QueueShape) -> Select:
     return statement
 
 
-def _rows_statement(shape: QueueShape, ids, sorted_: bool = True) -> Select:
+def _rows_statement(ids) -> Select:
     """The columns of QueueRow for the applications `ids` selects: organisation, assignee and
     open change request are looked up for those rows only. Calls and programmes come from
     calls_for_filter(), which the page loads anyway."""
-    statement = (
+    return (
         select(
             Application.id,
             Application.reference,
@@ -442,13 +447,13 @@ def _rows_statement(shape: QueueShape, ids, sorted_: bool = True) -> Select:
         .outerjoin(Assignee, Application.assigned_to)
         .where(Application.id.in_(ids))
     )
-    return statement.order_by(*_order_by(shape, TABLE)) if sorted_ else statement
 
 
 @_built_once
 def page_statement(shape: QueueShape) -> Select:
     """The rows of a page of ids_statement."""
-    return _rows_statement(shape, select(ids_statement(shape).subquery("page").c.id))
+    ids = select(ids_statement(shape).subquery("page").c.id)
+    return _rows_statement(ids).order_by(*_order_by(shape, TABLE))
 
 
 @_built_once
@@ -487,9 +492,9 @@ def search_statement(shape: QueueShape) -> Select:
         ids_statement(shape).where(matched > bindparam("count_limit")).limit(bindparam("limit") + 1)
     )
     pages = (counted_page.subquery(), uncounted_page.subquery())
-    rows = _rows_statement(
-        shape, union_all(*(select(page.c.id) for page in pages)), sorted_=False
-    ).add_columns(null().label("count"))
+    rows = _rows_statement(union_all(*(select(page.c.id) for page in pages))).add_columns(
+        null().label("count")
+    )
     counts = select(
         *(matches.c.status if name == "status" else null().label(name) for name in ROW_COLUMNS),
         func.count().label("count"),

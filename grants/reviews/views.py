@@ -66,7 +66,6 @@ from grants.reviews.operations import (
 from grants.reviews.queue import (
     OVERDUE_DAYS,
     QUEUE_STATUSES,
-    SEARCH_COUNT_LIMIT,
     QueueFilters,
     active_staff,
     calls_for_filter,
@@ -455,7 +454,6 @@ def queue():
         district_choices=list(district_labels.items()),
         district_labels=district_labels,
         overdue_days=OVERDUE_DAYS,
-        count_limit=SEARCH_COUNT_LIMIT,
         page_numbers=page_numbers,
         queue_path=queue_path,
         queue_url=queue_url,

@@ -246,7 +246,6 @@ def test_a_search_never_matches_across_two_fields(call, creator):
 def count_limit(monkeypatch):
     """Searches are counted up to 5 matches only."""
     monkeypatch.setattr("grants.reviews.queue.SEARCH_COUNT_LIMIT", 5)
-    monkeypatch.setattr("grants.reviews.views.SEARCH_COUNT_LIMIT", 5)
     return 5
 
 
