@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from urllib.parse import urlencode
 
+from babel.dates import format_date as babel_format_date
 from flask import (
     Blueprint,
     abort,
@@ -16,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_currency, format_date
+from flask_babel import format_currency, format_date, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -500,11 +501,6 @@ def assign(application_id: int):
 def _local_date_formatter():
     """Format dates and UTC moments as Berlin dates, with the locale looked up once a page
     and each day formatted once."""
-    from datetime import datetime
-
-    from babel.dates import format_date as babel_format_date
-    from flask_babel import get_locale, get_timezone
-
     locale, zone = get_locale(), get_timezone()
 
     @cache
