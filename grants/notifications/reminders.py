@@ -18,8 +18,9 @@ from sqlalchemy.orm import selectinload
 from grants.applications.models import Application
 from grants.auth.models import User, UserRole
 from grants.core.models import to_local, utcnow
+from grants.core.urls import site_path
 from grants.extensions import db
-from grants.notifications.events import _path, deliver_event, notify
+from grants.notifications.events import deliver_event, notify
 from grants.notifications.models import ReminderSent
 from grants.programmes.models import Call
 from grants.reviews.models import ChangeRequest, Decision
@@ -169,7 +170,7 @@ def send_staff_digest(now: datetime) -> int:
             sent += deliver_event(
                 "staff_digest",
                 [user],
-                link_for=lambda _user: _path("reviews.queue"),
+                link_for=lambda _user: site_path("reviews.queue"),
                 new_applications=new,
                 overdue_changes=overdue_changes,
                 waiting_decisions=waiting,
