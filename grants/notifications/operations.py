@@ -15,7 +15,7 @@ from grants.core.models import utcnow
 from grants.core.outbox import OutboxMessage, dispatch
 from grants.core.transactions import on_commit
 from grants.extensions import db
-from grants.notifications.events import optional_events_for
+from grants.notifications.events import opted_out, optional_events_for
 from grants.notifications.models import EmailOptOut, Notification
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,7 @@ def mark_all_read(user: User) -> int:
 def save_email_preferences(user: User, wanted: set[str]) -> None:
     """Keep e-mails of the optional events in `wanted`, switch the others off."""
     optional = {name for name, _event in optional_events_for(user)}
-    current = set(
-        db.session.scalars(select(EmailOptOut.event).where(EmailOptOut.user_id == user.id))
-    )
+    current = opted_out(user)
     new = optional - wanted
     for event in new - current:
         db.session.add(EmailOptOut(user_id=user.id, event=event))
