@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from flask.testing import FlaskClient
 
@@ -49,6 +50,22 @@ def queued_mails(to: str) -> list[dict]:
 
     rows = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     return [row.payload for row in rows if to in row.payload.get("to", [])]
+
+
+def wait_for_status(message_id: int, status: str, timeout: float = 30):
+    """Poll an outbox row until a worker brings it to `status`; returns the row."""
+    from grants.core.outbox import OutboxMessage
+    from grants.extensions import db
+
+    deadline = time.monotonic() + timeout
+    message = None
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        message = db.session.get(OutboxMessage, message_id)
+        if message.status == status:
+            return message
+        time.sleep(0.2)
+    raise AssertionError(f"outbox row {message_id} is {message and message.status}, not {status}")
 
 
 def link_in(body: str) -> str:

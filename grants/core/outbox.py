@@ -54,6 +54,14 @@ def queue_task(task: str, payload: dict[str, Any], flush: bool = True) -> Outbox
     return message
 
 
+def requeue(message: OutboxMessage) -> None:
+    """Make a failed row pending again; like a new one, it is dispatched after commit."""
+    message.status = "pending"
+    message.processed_at = None
+    message.next_attempt_at = None
+    _messages_of_this_transaction().append(message)
+
+
 def _messages_of_this_transaction() -> list[OutboxMessage]:
     """The rows queued in the current transaction, dispatched together after its commit."""
     session = db.session()

@@ -21,10 +21,19 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def site_path(endpoint: str, **values) -> str:
+    """The path of an endpoint on this site, valid outside a request too."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def absolute_url(path: str) -> str:
+    """A path on this site as an absolute URL for e-mails (based on PUBLIC_URL)."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
 def external_url(endpoint: str, **values) -> str:
     """An absolute URL for e-mails, valid outside a request too (based on PUBLIC_URL)."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+    return absolute_url(site_path(endpoint, **values))
 
 
 def url_pattern(endpoint: str, key: str) -> Callable[[int], str]:

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from grants.auth.models import User, UserRole
+from grants.core.urls import absolute_url, site_path
 from grants.extensions import db
 from grants.notifications.mail import queue_mail
 from grants.notifications.models import EmailOptOut, Notification
@@ -288,25 +288,16 @@ def _opted_out_users(event_name: str, user_ids: list[int]) -> set[int]:
 # Links ------------------------------------------------------------------------------------
 
 
-def _path(endpoint: str, **values) -> str:
-    return current_app.url_map.bind("localhost").build(endpoint, values)
-
-
 def application_path(application, user: User) -> str:
     """Where this user reads about the application: the applicant's page, the review page or
     the finance list showing its decision."""
     if user.has_any_role("staff", "approver"):
-        return _path("reviews.show", application_id=application.id)
+        return site_path("reviews.show", application_id=application.id)
     if user.has_any_role("applicant"):
-        return _path("applications.overview", application_id=application.id)
+        return site_path("applications.overview", application_id=application.id)
     if user.has_any_role("finance") and application.reference:
-        return _path("finance.index", q=application.reference)
-    return _path("pages.start")
-
-
-def absolute(path: str) -> str:
-    """An absolute URL for e-mails (based on PUBLIC_URL)."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+        return site_path("finance.index", q=application.reference)
+    return site_path("pages.start")
 
 
 # Sending ----------------------------------------------------------------------------------
@@ -362,7 +353,7 @@ def deliver_event(
                 flush=False,  # the rows of all recipients are inserted together below
                 user=user,
                 application=application,
-                link=absolute(path) if path else None,
+                link=absolute_url(path) if path else None,
                 **context,
             )
         count += 1

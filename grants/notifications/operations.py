@@ -10,12 +10,11 @@ from flask import abort, current_app
 from sqlalchemy import func, select, update
 
 from grants.auth.models import User
-from grants.core import audit
+from grants.core import audit, outbox
 from grants.core.models import utcnow
-from grants.core.outbox import OutboxMessage, dispatch
-from grants.core.transactions import on_commit
+from grants.core.outbox import OutboxMessage
 from grants.extensions import db
-from grants.notifications.events import optional_events_for
+from grants.notifications.events import opted_out, optional_events_for
 from grants.notifications.models import EmailOptOut, Notification
 
 log = logging.getLogger(__name__)
@@ -82,9 +81,7 @@ def mark_all_read(user: User) -> int:
 def save_email_preferences(user: User, wanted: set[str]) -> None:
     """Keep e-mails of the optional events in `wanted`, switch the others off."""
     optional = {name for name, _event in optional_events_for(user)}
-    current = set(
-        db.session.scalars(select(EmailOptOut.event).where(EmailOptOut.user_id == user.id))
-    )
+    current = opted_out(user)
     new = optional - wanted
     for event in new - current:
         db.session.add(EmailOptOut(user_id=user.id, event=event))
@@ -184,11 +181,7 @@ def retry_outbox_message(message: OutboxMessage, actor: User) -> None:
     """Give a failed row another go: pending again, dispatched after the commit."""
     if message.status != "failed":
         raise OutboxError("not_failed")
-    message.status = "pending"
-    message.processed_at = None
-    message.next_attempt_at = None
+    outbox.requeue(message)
     audit.record(
         "outbox.retried", message, actor=actor, task=message.task, error=message.last_error
     )
-    message_id, task = message.id, message.task
-    on_commit(lambda: dispatch([(message_id, task)]))

@@ -16,10 +16,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from grants.applications.models import Application
-from grants.auth.models import User, UserRole
 from grants.core.models import to_local, utcnow
+from grants.core.urls import site_path
 from grants.extensions import db
-from grants.notifications.events import _path, deliver_event, notify
+from grants.notifications.events import deliver_event, notify, staff_members
 from grants.notifications.models import ReminderSent
 from grants.programmes.models import Call
 from grants.reviews.models import ChangeRequest, Decision
@@ -160,16 +160,13 @@ def send_staff_digest(now: datetime) -> int:
     waiting = _waiting_decisions(today)
     if not (new or overdue_changes or waiting):
         return 0
-    staff = db.session.scalars(
-        select(User).join(UserRole).where(UserRole.role == "staff", User.active).order_by(User.id)
-    ).all()
     sent = 0
-    for user in staff:
+    for user in staff_members():
         if claim(f"staff_digest:{today.isoformat()}:{user.id}"):
             sent += deliver_event(
                 "staff_digest",
                 [user],
-                link_for=lambda _user: _path("reviews.queue"),
+                link_for=lambda _user: site_path("reviews.queue"),
                 new_applications=new,
                 overdue_changes=overdue_changes,
                 waiting_decisions=waiting,

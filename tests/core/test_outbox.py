@@ -27,7 +27,12 @@ def _queued_ids(queue: str = "mail") -> list[int]:
     return [json.loads(base64.b64decode(m["body"]))[0][0] for m in messages]
 
 
-def test_rolled_back_transaction_queues_nothing():
+# These two read the "mail" queue itself, so they pause the session's shared worker
+# (`own_workers`): a worker draining the queue would make the first fail and the second pass
+# whatever the outbox did.
+
+
+def test_rolled_back_transaction_queues_nothing(own_workers):
     message = queue_task("mail.send", {"to": ["a@example.org"], "subject": "s", "body": "b"})
     message_id = message.id
     db.session.rollback()
@@ -35,7 +40,7 @@ def test_rolled_back_transaction_queues_nothing():
     assert message_id not in _queued_ids()
 
 
-def test_committed_work_reaches_the_broker_after_commit():
+def test_committed_work_reaches_the_broker_after_commit(own_workers):
     message = queue_task("mail.send", {"to": ["a@example.org"], "subject": "s", "body": "b"})
     assert message.id not in _queued_ids()  # not before the commit
     db.session.commit()

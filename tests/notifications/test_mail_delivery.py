@@ -6,26 +6,14 @@ import time
 
 import pytest
 
-from grants.core.outbox import OutboxMessage
 from grants.extensions import db
 from tests.factories import OutboxMessageFactory
-from tests.helpers import link_in, post_form
+from tests.helpers import link_in, post_form, wait_for_status
 from tests.mailserver import body_of
 
 pytestmark = pytest.mark.worker
 
 PASSWORD = "Sicheres-Passwort-99"
-
-
-def _wait_for_status(message_id: int, status: str, timeout: float = 30) -> OutboxMessage:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.expire_all()
-        message = db.session.get(OutboxMessage, message_id)
-        if message.status == status:
-            return message
-        time.sleep(0.2)
-    raise AssertionError(f"outbox row {message_id} is {message.status}, not {status}")
 
 
 def test_registration_mail_arrives_with_a_working_confirmation_link(client, celery_worker, mailbox):
@@ -57,7 +45,7 @@ def test_delivering_the_same_row_twice_sends_one_mail(app, celery_worker, mailbo
     celery = app.extensions["celery"]
     celery.send_task("mail.send", args=[message.id])
     celery.send_task("mail.send", args=[message.id])
-    _wait_for_status(message.id, "done")
+    wait_for_status(message.id, "done")
     time.sleep(1)  # give a duplicate the chance to arrive
     assert len(mailbox.wait_for(1, to="einmal@example.org")) == 1
 
@@ -73,6 +61,6 @@ def test_a_refused_mail_is_retried_and_delivered_once(app, celery_worker, mailbo
     )
     db.session.commit()
     app.extensions["celery"].send_task("mail.send", args=[message.id])
-    done = _wait_for_status(message.id, "done", timeout=60)
+    done = wait_for_status(message.id, "done", timeout=60)
     assert done.attempts == 2 and done.last_error is None
     assert len(mailbox.wait_for(1, to="spaeter@example.org")) == 1

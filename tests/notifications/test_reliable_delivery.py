@@ -14,23 +14,10 @@ from grants.extensions import db
 from grants.notifications.mail import queue_mail
 from tests.conftest import Worker
 from tests.factories import UserFactory
-from tests.helpers import log_in, post_form
+from tests.helpers import log_in, post_form, wait_for_status
 from tests.mailserver import body_of, html_of
 
 pytestmark = pytest.mark.worker
-
-
-def wait_for_status(message_id: int, status: str, timeout: float = 30) -> OutboxMessage:
-    """Poll the outbox row until it reaches `status`."""
-    deadline = time.monotonic() + timeout
-    message = None
-    while time.monotonic() < deadline:
-        db.session.expire_all()
-        message = db.session.get(OutboxMessage, message_id)
-        if message.status == status:
-            return message
-        time.sleep(0.2)
-    raise AssertionError(f"outbox row {message_id} is {message and message.status}, not {status}")
 
 
 def queue_confirmation(to: str) -> int:
