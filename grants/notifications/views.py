@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -31,16 +31,20 @@ def timedelta_filter(value) -> str:
     return format_timedelta(value, threshold=1.0)
 
 
+def unread_count() -> int:
+    """The signed-in user's unread notifications, counted once per request (the header shows
+    the number on every page, the notification centre too)."""
+    if not current_user or not current_user.is_authenticated:
+        return 0
+    if "unread_notification_count" not in g:
+        g.unread_notification_count = operations.unread_count(current_user)
+    return g.unread_notification_count
+
+
 @bp.app_context_processor
 def unread_notifications():
     """The header's unread count, queried only when a page shows it."""
-
-    def count() -> int:
-        if not current_user or not current_user.is_authenticated:
-            return 0
-        return operations.unread_count(current_user)
-
-    return {"unread_notification_count": count}
+    return {"unread_notification_count": unread_count}
 
 
 @bp.route("/notifications")
@@ -51,7 +55,7 @@ def index():
         "notifications/index.html",
         notifications=notifications,
         messages={n.id: render_message(n) for n in notifications},
-        unread=sum(1 for n in notifications if not n.is_read),
+        unread=unread_count(),
         form=ActionForm(),
     )
 

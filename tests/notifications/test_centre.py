@@ -10,6 +10,7 @@ from grants.core.models import to_local, utcnow
 from grants.core.outbox import OutboxMessage
 from grants.extensions import db
 from grants.notifications.models import EmailOptOut, Notification
+from grants.notifications.operations import PAGE_SIZE
 from grants.reviews import operations as reviews
 from tests.factories import OutboxMessageFactory, UserFactory
 from tests.helpers import log_in, post_form, queued_mails
@@ -48,6 +49,30 @@ def test_the_applicant_sees_an_unread_notification_after_a_change_request(client
     assert notification.read_at is not None
     start = client.get("/start").get_data(as_text=True)
     assert '<span class="kern-sr-only"> (1 unread)</span>' in start
+
+
+def test_the_centre_counts_unread_notifications_beyond_the_page(client):
+    application, applicant = submitted_application()
+    request_changes(application)
+    shown = db.session.scalar(
+        db.select(Notification).where(Notification.user_id == applicant.id).limit(1)
+    )
+    for _ in range(PAGE_SIZE + 3):  # 2 + 53 unread, 50 listed
+        db.session.add(
+            Notification(
+                user_id=applicant.id,
+                event=shown.event,
+                params=shown.params,
+                link=shown.link,
+                application_id=application.id,
+            )
+        )
+    db.session.flush()
+    log_in(client, applicant)
+
+    page = client.get("/notifications").get_data(as_text=True)
+    assert f"You have {PAGE_SIZE + 5} unread notifications." in page
+    assert page.count("notification-list__item--unread") == PAGE_SIZE
 
 
 def test_staff_notifications_link_to_the_review_page(client):
