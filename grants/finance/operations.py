@@ -166,42 +166,33 @@ def decision_page(
     return DecisionPage(rows, total, page, pages)
 
 
+def _newest_letters(decision_ids: list[int] | Select) -> Select:
+    """The newest letter of each of the decisions (ids as a list or a subquery)."""
+    newest = (
+        select(Letter.decision_id, func.max(Letter.version).label("version"))
+        .where(Letter.decision_id.in_(decision_ids))
+        .group_by(Letter.decision_id)
+        .subquery()
+    )
+    return select(Letter).join(
+        newest,
+        and_(Letter.decision_id == newest.c.decision_id, Letter.version == newest.c.version),
+    )
+
+
 def latest_letters(decision_ids: Iterable[int]) -> dict[int, Letter]:
     """The newest letter of each decision (decisions without one are missing)."""
     ids = list(decision_ids)
     if not ids:
         return {}
-    newest = (
-        select(Letter.decision_id, func.max(Letter.version).label("version"))
-        .where(Letter.decision_id.in_(ids))
-        .group_by(Letter.decision_id)
-        .subquery()
-    )
-    letters = db.session.scalars(
-        select(Letter).join(
-            newest,
-            and_(Letter.decision_id == newest.c.decision_id, Letter.version == newest.c.version),
-        )
-    )
-    return {letter.decision_id: letter for letter in letters}
+    return {letter.decision_id: letter for letter in db.session.scalars(_newest_letters(ids))}
 
 
 def letters_in_filter(filters: DecisionFilter) -> list[tuple[str, str]]:
     """(file name in the ZIP, stored path) of the newest letter of every filtered decision."""
     decisions = decisions_query(filters).with_only_columns(Decision.id).subquery()
-    newest = (
-        select(Letter.decision_id, func.max(Letter.version).label("version"))
-        .where(Letter.decision_id.in_(select(decisions.c.id)))
-        .group_by(Letter.decision_id)
-        .subquery()
-    )
     rows = db.session.scalars(
-        select(Letter)
-        .join(
-            newest,
-            and_(Letter.decision_id == newest.c.decision_id, Letter.version == newest.c.version),
-        )
-        .order_by(Letter.reference, Letter.version)
+        _newest_letters(select(decisions.c.id)).order_by(Letter.reference, Letter.version)
     )
     return [(letter.filename, str(letter_path(letter))) for letter in rows]
 
