@@ -52,11 +52,8 @@ def _filter_form() -> FilterForm:
     form.kind.choices = [("", _("All kinds"))] + [
         (kind, str(text)) for kind, text in DECISION_KIND_LABELS.items()
     ]
-    form.payment.choices = [
-        ("", _("Any payment state")),
-        ("open", _("Open")),
-        ("partly", _("Partly paid")),
-        ("paid", _("Paid")),
+    form.payment.choices = [("", _("Any payment state"))] + [
+        (state, payment_state_label(state)) for state in operations.PAYMENT_STATES
     ]
     return form
 
