@@ -56,13 +56,15 @@ class DecisionFilter:
     q: str | None = None
 
 
+def _paid_sum() -> Select:
+    """The sum of payouts (0 without any); add the decision's condition."""
+    return select(func.coalesce(func.sum(Payout.amount), literal(ZERO)))
+
+
 def paid_total_column():
     """The sum of a decision's payouts, as a correlated scalar subquery."""
     return (
-        select(func.coalesce(func.sum(Payout.amount), literal(ZERO)))
-        .where(Payout.decision_id == Decision.id)
-        .correlate(Decision)
-        .scalar_subquery()
+        _paid_sum().where(Payout.decision_id == Decision.id).correlate(Decision).scalar_subquery()
     )
 
 
@@ -347,11 +349,7 @@ def export_xlsx(filters: DecisionFilter) -> IO[bytes]:
 
 def paid_total(decision: Decision) -> Decimal:
     """What has been paid on a decision so far."""
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Payout.amount), literal(ZERO))).where(
-            Payout.decision_id == decision.id
-        )
-    )
+    return db.session.scalar(_paid_sum().where(Payout.decision_id == decision.id))
 
 
 def record_payout(
