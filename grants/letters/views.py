@@ -43,13 +43,6 @@ READ_ROLES = ("staff", "approver", "finance", "admin")
 REISSUE_ROLES = ("approver", "admin")
 
 
-VERIFY_ERRORS = {
-    "empty": UPLOAD_MESSAGES["empty"],
-    "too_large": UPLOAD_MESSAGES["too_large"],
-    "type": UPLOAD_MESSAGES["type"],
-}
-
-
 @bp.route("/verify", methods=["GET", "POST"])
 @public
 def verify():
@@ -68,10 +61,11 @@ def verify():
             )
         except operations.LetterError as error:
             checked = None
-            message = VERIFY_ERRORS.get(error.code, UPLOAD_MESSAGES["type"])
             if error.code == "type":
                 message = _("Only PDF files can be checked. This file is not a PDF.")
-            form.file.errors.append(str(message))
+            else:  # "empty" or "too_large", said as for any upload
+                message = str(UPLOAD_MESSAGES[error.code])
+            form.file.errors.append(message)
     return render_template(
         "letters/verify.html", form=form, code=code, result=result, checked=checked
     )
