@@ -76,6 +76,7 @@ def test_verify_upload_needs_the_csrf_token_and_a_pdf(client):
     response = upload_to_verify(client, b"GIF89a not a pdf", "x.pdf")
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page and "verify-result" not in page
+    assert "Diese Datei ist keine PDF-Datei." in page  # the verification's own message
 
 
 def test_verify_upload_refuses_files_over_the_limit(app, client, monkeypatch):
@@ -83,6 +84,7 @@ def test_verify_upload_refuses_files_over_the_limit(app, client, monkeypatch):
     response = upload_to_verify(client, b"%PDF-" + b"0" * 2000, "big.pdf")
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page and "verify-result" not in page
+    assert "Die Datei ist größer als" in page  # the upload limit's message
 
 
 # --- downloads -------------------------------------------------------------------------------
