@@ -154,9 +154,10 @@ class DecisionPage:
 
 
 def decision_page(
-    filters: DecisionFilter, page: int = 1, per_page: int = PAGE_SIZE
+    filters: DecisionFilter, page: int = 1, per_page: int | None = None
 ) -> DecisionPage:
-    """One page of the filtered decisions, newest sign-off first."""
+    """One page of the filtered decisions, newest sign-off first (PAGE_SIZE to a page)."""
+    per_page = per_page or PAGE_SIZE
     query = decisions_query(filters)
     total = db.session.scalar(
         select(func.count()).select_from(query.with_only_columns(Decision.id).subquery())

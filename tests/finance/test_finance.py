@@ -82,13 +82,18 @@ def test_filters_narrow_the_list(client, officer):
 
 
 def test_the_list_is_paginated(client, officer, monkeypatch):
-    for _ in range(3):
-        issued("rejection")
+    references = [issued("rejection")[0].reference for _ in range(3)]
     monkeypatch.setattr(finance, "PAGE_SIZE", 2)
     page = finance.decision_page(finance.DecisionFilter(), page=2, per_page=2)
     assert (page.total, page.pages, page.page, len(page.rows)) == (3, 2, 2, 1)
     html = client.get("/finance/?page=1").get_data(as_text=True)
     assert "3 " in html
+    # The page size holds on the page itself: two rows, then the third on the next page.
+    assert [reference in html for reference in references] == [False, True, True]
+    assert 'rel="next"' in html
+    html = client.get("/finance/?page=2").get_data(as_text=True)
+    assert [reference in html for reference in references] == [True, False, False]
+    assert 'rel="prev"' in html
 
 
 def test_payouts_show_partly_paid_and_paid_and_never_exceed_the_approval(client, officer):
