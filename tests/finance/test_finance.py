@@ -22,6 +22,7 @@ from grants.letters.operations import RENDER_TASK
 from tests.factories import CallFactory, ProgrammeFactory, UserFactory
 from tests.helpers import log_in, logged_in_client, post_form, queued_mails
 from tests.letters.support import issued, signed_off
+from tests.reviews.test_decisions import in_review, propose
 
 
 @pytest.fixture
@@ -134,6 +135,10 @@ def test_a_rejection_takes_no_payout(officer):
 
 
 def test_payouts_of_a_decision_that_is_not_signed_off_are_404(client, officer):
+    staff = UserFactory(roles=["staff"])
+    proposed = propose(in_review(staff), staff)
+    db.session.flush()
+    assert client.get(f"/finance/decisions/{proposed.id}").status_code == 404
     assert client.get("/finance/decisions/999999").status_code == 404
 
 
@@ -240,6 +245,9 @@ def test_zip_holds_the_newest_letter_of_every_filtered_decision(client, officer)
 def test_an_empty_zip_selection_is_explained(client, officer):
     response = client.get("/finance/letters.zip?kind=approval")
     assert response.status_code == 302
+    assert response.headers["Location"] == "/finance/?kind=approval"  # back to the same filter
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Zu diesem Filter gibt es keine Bescheide." in page
 
 
 def test_stream_zip_yields_pieces_not_one_blob(tmp_path):
