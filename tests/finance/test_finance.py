@@ -21,7 +21,7 @@ from grants.letters.models import ProgrammeLetterSettings
 from grants.letters.operations import RENDER_TASK
 from tests.factories import CallFactory, ProgrammeFactory, UserFactory
 from tests.helpers import log_in, logged_in_client, post_form, queued_mails
-from tests.letters.support import issued, signed_off
+from tests.letters.support import issued, render_queued, signed_off
 from tests.reviews.test_decisions import in_review, propose
 
 
@@ -227,8 +227,6 @@ def test_zip_holds_the_newest_letter_of_every_filtered_decision(client, officer)
     _second, _d2, letter_2 = issued("rejection")
     admin = UserFactory(roles=["admin"])
     letters.queue_letter(first, admin)
-    from tests.letters.support import render_queued
-
     (newer,) = render_queued()
     response = client.get("/finance/letters.zip")
     assert response.mimetype == "application/zip"
