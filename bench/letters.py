@@ -36,6 +36,7 @@ from config import DevConfig
 from grants import create_app
 from grants.core.pdf import BASE_URL
 from grants.letters import rendering
+from grants.letters.operations import DEFAULTS
 
 
 def typical_snapshot() -> dict:
@@ -61,15 +62,15 @@ def typical_snapshot() -> dict:
         "verification_code": "K7M2Q-9XH4T",
         "verify_url": "https://foerderung.leverkusen.example/verify?code=K7M2Q-9XH4T",
         "authority": {
-            "name": "Stadt Leverkusen",
-            "unit": "Kommunales Integrationszentrum",
-            "address": "Friedrich-Ebert-Platz 1\n51373 Leverkusen",
-            "return_address": "Stadt Leverkusen · KI · Friedrich-Ebert-Platz 1 · 51373 Leverkusen",
-            "contact_name": "Sachgebiet Integrationsförderung",
-            "contact_phone": "0214 406-0",
-            "contact_email": "integrationszentrum@leverkusen.example",
-            "signatory_name": "Leitung des Kommunalen Integrationszentrums",
-            "signatory_title": "Im Auftrag",
+            "name": DEFAULTS["authority_name"],
+            "unit": DEFAULTS["authority_unit"],
+            "address": DEFAULTS["authority_address"],
+            "return_address": DEFAULTS["return_address"],
+            "contact_name": DEFAULTS["contact_name"],
+            "contact_phone": DEFAULTS["contact_phone"],
+            "contact_email": DEFAULTS["contact_email"],
+            "signatory_name": DEFAULTS["signatory_name"],
+            "signatory_title": DEFAULTS["signatory_title"],
             "footer": "Stadt Leverkusen · Kommunales Integrationszentrum · 51373 Leverkusen",
             "has_logo": False,
         },

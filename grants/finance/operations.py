@@ -56,13 +56,15 @@ class DecisionFilter:
     q: str | None = None
 
 
+def _paid_sum() -> Select:
+    """The sum of payouts (0 without any); add the decision's condition."""
+    return select(func.coalesce(func.sum(Payout.amount), literal(ZERO)))
+
+
 def paid_total_column():
     """The sum of a decision's payouts, as a correlated scalar subquery."""
     return (
-        select(func.coalesce(func.sum(Payout.amount), literal(ZERO)))
-        .where(Payout.decision_id == Decision.id)
-        .correlate(Decision)
-        .scalar_subquery()
+        _paid_sum().where(Payout.decision_id == Decision.id).correlate(Decision).scalar_subquery()
     )
 
 
@@ -152,9 +154,10 @@ class DecisionPage:
 
 
 def decision_page(
-    filters: DecisionFilter, page: int = 1, per_page: int = PAGE_SIZE
+    filters: DecisionFilter, page: int = 1, per_page: int | None = None
 ) -> DecisionPage:
-    """One page of the filtered decisions, newest sign-off first."""
+    """One page of the filtered decisions, newest sign-off first (PAGE_SIZE to a page)."""
+    per_page = per_page or PAGE_SIZE
     query = decisions_query(filters)
     total = db.session.scalar(
         select(func.count()).select_from(query.with_only_columns(Decision.id).subquery())
@@ -166,42 +169,33 @@ def decision_page(
     return DecisionPage(rows, total, page, pages)
 
 
+def _newest_letters(decision_ids: list[int] | Select) -> Select:
+    """The newest letter of each of the decisions (ids as a list or a subquery)."""
+    newest = (
+        select(Letter.decision_id, func.max(Letter.version).label("version"))
+        .where(Letter.decision_id.in_(decision_ids))
+        .group_by(Letter.decision_id)
+        .subquery()
+    )
+    return select(Letter).join(
+        newest,
+        and_(Letter.decision_id == newest.c.decision_id, Letter.version == newest.c.version),
+    )
+
+
 def latest_letters(decision_ids: Iterable[int]) -> dict[int, Letter]:
     """The newest letter of each decision (decisions without one are missing)."""
     ids = list(decision_ids)
     if not ids:
         return {}
-    newest = (
-        select(Letter.decision_id, func.max(Letter.version).label("version"))
-        .where(Letter.decision_id.in_(ids))
-        .group_by(Letter.decision_id)
-        .subquery()
-    )
-    letters = db.session.scalars(
-        select(Letter).join(
-            newest,
-            and_(Letter.decision_id == newest.c.decision_id, Letter.version == newest.c.version),
-        )
-    )
-    return {letter.decision_id: letter for letter in letters}
+    return {letter.decision_id: letter for letter in db.session.scalars(_newest_letters(ids))}
 
 
 def letters_in_filter(filters: DecisionFilter) -> list[tuple[str, str]]:
     """(file name in the ZIP, stored path) of the newest letter of every filtered decision."""
     decisions = decisions_query(filters).with_only_columns(Decision.id).subquery()
-    newest = (
-        select(Letter.decision_id, func.max(Letter.version).label("version"))
-        .where(Letter.decision_id.in_(select(decisions.c.id)))
-        .group_by(Letter.decision_id)
-        .subquery()
-    )
     rows = db.session.scalars(
-        select(Letter)
-        .join(
-            newest,
-            and_(Letter.decision_id == newest.c.decision_id, Letter.version == newest.c.version),
-        )
-        .order_by(Letter.reference, Letter.version)
+        _newest_letters(select(decisions.c.id)).order_by(Letter.reference, Letter.version)
     )
     return [(letter.filename, str(letter_path(letter))) for letter in rows]
 
@@ -356,11 +350,7 @@ def export_xlsx(filters: DecisionFilter) -> IO[bytes]:
 
 def paid_total(decision: Decision) -> Decimal:
     """What has been paid on a decision so far."""
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Payout.amount), literal(ZERO))).where(
-            Payout.decision_id == decision.id
-        )
-    )
+    return db.session.scalar(_paid_sum().where(Payout.decision_id == decision.id))
 
 
 def record_payout(

@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from grants.core.access import roles_required
 from grants.core.models import LOCAL_TIMEZONE, utcnow
-from grants.core.money import ZERO
 from grants.extensions import db
 from grants.finance import operations
 from grants.finance.forms import FilterForm, PayoutForm
@@ -53,11 +52,8 @@ def _filter_form() -> FilterForm:
     form.kind.choices = [("", _("All kinds"))] + [
         (kind, str(text)) for kind, text in DECISION_KIND_LABELS.items()
     ]
-    form.payment.choices = [
-        ("", _("Any payment state")),
-        ("open", _("Open")),
-        ("partly", _("Partly paid")),
-        ("paid", _("Paid")),
+    form.payment.choices = [("", _("Any payment state"))] + [
+        (state, payment_state_label(state)) for state in operations.PAYMENT_STATES
     ]
     return form
 
@@ -180,13 +176,13 @@ def decision(decision_id: int):
             db.session.commit()
             flash(_("The payout has been recorded; the applicant is informed."), "success")
             return redirect(url_for("finance.decision", decision_id=decision.id))
-    paid = operations.paid_total(decision)
+    row = operations.DecisionRow(decision, operations.paid_total(decision))
     return render_template(
         "finance/decision.html",
         decision=decision,
         application=decision.application,
         form=form,
-        paid=paid,
-        state=operations.payment_state(decision, paid),
-        remaining=max((decision.amount or ZERO) - paid, ZERO),
+        paid=row.paid,
+        state=row.payment_state,
+        remaining=row.open_amount,
     )

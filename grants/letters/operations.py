@@ -14,12 +14,17 @@ from pathlib import Path
 from typing import IO, Any
 
 import pikepdf
-from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from grants.applications.models import Application
-from grants.applications.storage import UploadError, _write_file, check_upload
+from grants.applications.storage import (
+    STORED_NAME,
+    UploadError,
+    _write_file,
+    check_upload,
+    upload_dir,
+)
 from grants.auth.models import User
 from grants.core import audit
 from grants.core.models import LOCAL_TIMEZONE, utcnow
@@ -39,7 +44,6 @@ RENDER_TASK = "letters.render"
 LETTER_DIR = "letters"
 ANNEX_DIR = "annexes"
 LOGO_DIR = "logos"
-STORED_NAME = re.compile(r"[0-9a-f]{64}")
 # Crockford's base32 without the look-alikes I, L, O, U.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
@@ -149,21 +153,17 @@ def update_settings(values: dict[str, str | None], actor: User) -> LetterSetting
     return settings
 
 
-def _storage_dir(kind: str) -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]).resolve() / kind
-
-
 def stored_path(kind: str, stored_name: str) -> Path:
     """Where a stored letter, annex or logo lives; never outside its folder (ValueError)."""
     if not STORED_NAME.fullmatch(stored_name or ""):
         raise ValueError("invalid stored name")
-    return _storage_dir(kind) / stored_name
+    return upload_dir() / kind / stored_name
 
 
 def _store(kind: str, data: bytes) -> str:
     """Write data under a new random name in the folder; removed again on rollback."""
     stored_name = secrets.token_hex(32)
-    path = _storage_dir(kind) / stored_name
+    path = upload_dir() / kind / stored_name
     _write_file(path, data)
     on_rollback(lambda: path.unlink(missing_ok=True))
     return stored_name

@@ -17,7 +17,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from grants.applications.operations import get_submitted_application_or_404
+from grants.applications.operations import (
+    get_member_application_or_404,
+    get_submitted_application_or_404,
+)
 from grants.applications.storage import UPLOAD_MESSAGES, UploadError
 from grants.core.access import public, roles_required, signed_in
 from grants.core.forms import ActionForm
@@ -31,7 +34,6 @@ from grants.letters.forms import (
     VerifyFileForm,
 )
 from grants.letters.models import Letter, ProgrammeAnnex
-from grants.organisations.models import Membership
 from grants.programmes.models import Programme
 
 bp = Blueprint("letters", __name__)
@@ -39,13 +41,6 @@ bp = Blueprint("letters", __name__)
 # Staff-side roles that read every issued letter.
 READ_ROLES = ("staff", "approver", "finance", "admin")
 REISSUE_ROLES = ("approver", "admin")
-
-
-VERIFY_ERRORS = {
-    "empty": UPLOAD_MESSAGES["empty"],
-    "too_large": UPLOAD_MESSAGES["too_large"],
-    "type": UPLOAD_MESSAGES["type"],
-}
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -66,10 +61,11 @@ def verify():
             )
         except operations.LetterError as error:
             checked = None
-            message = VERIFY_ERRORS.get(error.code, UPLOAD_MESSAGES["type"])
             if error.code == "type":
                 message = _("Only PDF files can be checked. This file is not a PDF.")
-            form.file.errors.append(str(message))
+            else:  # "empty" or "too_large", said as for any upload
+                message = str(UPLOAD_MESSAGES[error.code])
+            form.file.errors.append(message)
     return render_template(
         "letters/verify.html", form=form, code=code, result=result, checked=checked
     )
@@ -80,16 +76,8 @@ def _readable_letter_or_404(letter_id: int) -> Letter:
     letter = db.session.get(Letter, letter_id)
     if letter is None:
         abort(404)
-    if current_user.has_any_role(*READ_ROLES):
-        return letter
-    member = db.session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == current_user.id,
-            Membership.organisation_id == letter.application.organisation_id,
-        )
-    )
-    if member is None:
-        abort(404)
+    if not current_user.has_any_role(*READ_ROLES):
+        get_member_application_or_404(current_user, letter.application_id)
     return letter
 
 

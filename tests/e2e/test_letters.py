@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-import time
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,6 @@ from playwright.sync_api import Page, expect
 
 from grants.auth.models import find_user_by_email
 from grants.extensions import db
-from grants.letters.models import Letter
 from grants.reviews import operations as reviews
 from tests.e2e.conftest import assert_accessible, field
 from tests.e2e.test_review import (
@@ -35,6 +33,7 @@ from tests.e2e.test_review import (
     submitted_ikoe_application,
     wait_for_subject,
 )
+from tests.letters.support import wait_for_letter
 from tests.letters.test_letters import pdf_text
 
 pytestmark = pytest.mark.e2e
@@ -64,17 +63,6 @@ def proposed_partial_approval():
     return application
 
 
-def wait_for_letter(application_id: int, timeout: float = 60) -> Letter:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.rollback()
-        letter = db.session.scalar(db.select(Letter).where(Letter.application_id == application_id))
-        if letter is not None:
-            return letter
-        time.sleep(0.2)
-    pytest.fail("the worker issued no letter")
-
-
 def download(page: Page, link, target: Path) -> bytes:
     with page.expect_download() as info:
         link.click()
@@ -96,7 +84,7 @@ def test_signed_off_letter_reaches_applicant_and_finance_and_verifies(
     expect(messages(page)).to_contain_text(t("The decision has been signed off."))
     sign_out(page, t)
 
-    letter = wait_for_letter(application_id)
+    letter = wait_for_letter(application_id, timeout=60)
     wait_for_subject(
         mailbox, APPLICANT, t("Decision letter for application %(reference)s", reference=reference)
     )

@@ -21,7 +21,8 @@ from grants.letters.models import ProgrammeLetterSettings
 from grants.letters.operations import RENDER_TASK
 from tests.factories import CallFactory, ProgrammeFactory, UserFactory
 from tests.helpers import log_in, logged_in_client, post_form, queued_mails
-from tests.letters.support import issued, signed_off
+from tests.letters.support import issued, render_queued, signed_off
+from tests.reviews.test_decisions import in_review, propose
 
 
 @pytest.fixture
@@ -82,13 +83,18 @@ def test_filters_narrow_the_list(client, officer):
 
 
 def test_the_list_is_paginated(client, officer, monkeypatch):
-    for _ in range(3):
-        issued("rejection")
+    references = [issued("rejection")[0].reference for _ in range(3)]
     monkeypatch.setattr(finance, "PAGE_SIZE", 2)
     page = finance.decision_page(finance.DecisionFilter(), page=2, per_page=2)
     assert (page.total, page.pages, page.page, len(page.rows)) == (3, 2, 2, 1)
     html = client.get("/finance/?page=1").get_data(as_text=True)
     assert "3 " in html
+    # The page size holds on the page itself: two rows, then the third on the next page.
+    assert [reference in html for reference in references] == [False, True, True]
+    assert 'rel="next"' in html
+    html = client.get("/finance/?page=2").get_data(as_text=True)
+    assert [reference in html for reference in references] == [True, False, False]
+    assert 'rel="prev"' in html
 
 
 def test_payouts_show_partly_paid_and_paid_and_never_exceed_the_approval(client, officer):
@@ -129,6 +135,10 @@ def test_a_rejection_takes_no_payout(officer):
 
 
 def test_payouts_of_a_decision_that_is_not_signed_off_are_404(client, officer):
+    staff = UserFactory(roles=["staff"])
+    proposed = propose(in_review(staff), staff)
+    db.session.flush()
+    assert client.get(f"/finance/decisions/{proposed.id}").status_code == 404
     assert client.get("/finance/decisions/999999").status_code == 404
 
 
@@ -217,8 +227,6 @@ def test_zip_holds_the_newest_letter_of_every_filtered_decision(client, officer)
     _second, _d2, letter_2 = issued("rejection")
     admin = UserFactory(roles=["admin"])
     letters.queue_letter(first, admin)
-    from tests.letters.support import render_queued
-
     (newer,) = render_queued()
     response = client.get("/finance/letters.zip")
     assert response.mimetype == "application/zip"
@@ -235,6 +243,9 @@ def test_zip_holds_the_newest_letter_of_every_filtered_decision(client, officer)
 def test_an_empty_zip_selection_is_explained(client, officer):
     response = client.get("/finance/letters.zip?kind=approval")
     assert response.status_code == 302
+    assert response.headers["Location"] == "/finance/?kind=approval"  # back to the same filter
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Zu diesem Filter gibt es keine Bescheide." in page
 
 
 def test_stream_zip_yields_pieces_not_one_blob(tmp_path):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
+
+import pytest
 
 from grants.applications.models import Application
 from grants.core.outbox import OutboxMessage
@@ -57,3 +60,15 @@ def issued(kind: str = "approval", **kwargs) -> tuple[Application, Decision, Let
     application, decision, approver = signed_off(kind, **kwargs)
     (letter,) = render_queued()
     return application, decision, letter
+
+
+def wait_for_letter(application_id: int, timeout: float) -> Letter:
+    """The application's first letter once a worker has committed it; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.rollback()  # see the worker's commits
+        letter = db.session.scalar(db.select(Letter).where(Letter.application_id == application_id))
+        if letter is not None:
+            return letter
+        time.sleep(0.2)
+    pytest.fail(f"no letter for application {application_id} within {timeout} s")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
+import pikepdf
 import pytest
+from PIL import Image
 from weasyprint import HTML
 
 from grants.extensions import db
 from grants.letters import operations as letters
 from grants.letters.models import ProgrammeAnnex
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, ProgrammeFactory, UserFactory
 from tests.helpers import csrf_token, log_in, logged_in_client, post_form
-from tests.letters.support import issued, render_queued
+from tests.letters.support import issued, render_queued, signed_off
 from tests.letters.test_letters import pdf_text
 
 
@@ -22,6 +25,12 @@ def annex_pdf(text: str = "Allgemeine Nebenbestimmungen ANBest-P", pages: int = 
 
 
 # --- verification ----------------------------------------------------------------------------
+
+
+def upload_to_verify(client, data: bytes, filename: str = "bescheid.pdf"):
+    """Post a file to the public verification page (with the CSRF token)."""
+    files = {"file": (io.BytesIO(data), filename)}
+    return post_form(client, "/verify", files, content_type="multipart/form-data")
 
 
 def test_verify_by_code_shows_only_reference_date_and_kind(client):
@@ -44,23 +53,13 @@ def test_verify_by_unknown_code_says_no(client):
 def test_verify_by_upload_accepts_the_letter_and_rejects_a_modified_copy(client):
     application, _decision, letter = issued("approval")
     data = letters.letter_path(letter).read_bytes()
-    response = post_form(
-        client,
-        "/verify",
-        {"file": (io.BytesIO(data), "bescheid.pdf")},
-        content_type="multipart/form-data",
-    )
+    response = upload_to_verify(client, data)
     page = response.get_data(as_text=True)
     assert "kern-alert--success" in page and application.reference in page
 
     changed = data.replace(b"1.080,00", b"9.080,00") if b"1.080,00" in data else data + b"\n"
     assert changed != data
-    response = post_form(
-        client,
-        "/verify",
-        {"file": (io.BytesIO(changed), "bescheid.pdf")},
-        content_type="multipart/form-data",
-    )
+    response = upload_to_verify(client, changed)
     page = response.get_data(as_text=True)
     assert "kern-alert--danger" in page and application.reference not in page
 
@@ -74,26 +73,18 @@ def test_verify_upload_needs_the_csrf_token_and_a_pdf(client):
         content_type="multipart/form-data",
     )
     assert letter.reference not in response.get_data(as_text=True)
-    response = post_form(
-        client,
-        "/verify",
-        {"file": (io.BytesIO(b"GIF89a not a pdf"), "x.pdf")},
-        content_type="multipart/form-data",
-    )
+    response = upload_to_verify(client, b"GIF89a not a pdf", "x.pdf")
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page and "verify-result" not in page
+    assert "Diese Datei ist keine PDF-Datei." in page  # the verification's own message
 
 
 def test_verify_upload_refuses_files_over_the_limit(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_MAX_BYTES", 1000)
-    response = post_form(
-        client,
-        "/verify",
-        {"file": (io.BytesIO(b"%PDF-" + b"0" * 2000), "big.pdf")},
-        content_type="multipart/form-data",
-    )
+    response = upload_to_verify(client, b"%PDF-" + b"0" * 2000, "big.pdf")
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page and "verify-result" not in page
+    assert "Die Datei ist größer als" in page  # the upload limit's message
 
 
 # --- downloads -------------------------------------------------------------------------------
@@ -172,8 +163,6 @@ def test_admin_changes_the_legal_remedy_and_new_letters_use_it(client):
 def test_admin_uploads_an_annex_that_is_appended_to_approval_letters(client):
     admin = UserFactory(roles=["admin"])
     log_in(client, admin)
-    from tests.letters.support import signed_off
-
     application, decision, _approver = signed_off("approval")
     programme = application.call.programme
     url = f"/admin/letters/programmes/{programme.id}"
@@ -198,10 +187,6 @@ def test_admin_uploads_an_annex_that_is_appended_to_approval_letters(client):
     assert "ANBest-P (2 Seiten)" in text  # listed under Anlagen
     assert letter.page_count == letter.snapshot["annexes"][0]["pages"] + 2  # letter + annex
     assert letter.snapshot["annexes"][0]["sha256"] == annex.sha256
-    import hashlib
-
-    import pikepdf
-
     with pikepdf.open(io.BytesIO(data)) as pdf:  # still the letter's catalogue and identifier
         assert pdf.open_metadata().pdfa_status == "3B"
         assert list(pdf.attachments.keys()) == ["bescheid-daten.json"]
@@ -212,8 +197,6 @@ def test_admin_uploads_an_annex_that_is_appended_to_approval_letters(client):
 def test_annex_upload_refuses_what_is_not_a_pdf(client):
     admin = UserFactory(roles=["admin"])
     log_in(client, admin)
-    from tests.factories import ProgrammeFactory
-
     programme = ProgrammeFactory()
     url = f"/admin/letters/programmes/{programme.id}"
     for content in (b"<html>not a pdf</html>", b"%PDF-1.7 broken\n%%EOF"):
@@ -234,8 +217,6 @@ def test_annex_upload_refuses_what_is_not_a_pdf(client):
 def test_admin_sets_the_budget_item_of_a_programme(client):
     admin = UserFactory(roles=["admin"])
     log_in(client, admin)
-    from tests.factories import ProgrammeFactory
-
     programme = ProgrammeFactory()
     url = f"/admin/letters/programmes/{programme.id}"
     response = client.post(
@@ -261,8 +242,6 @@ def test_letters_of_an_applicant_are_hidden_from_members_of_other_organisations(
 
 
 def test_an_uploaded_logo_appears_in_new_letters_and_other_files_are_refused(client):
-    from PIL import Image
-
     admin = UserFactory(roles=["admin"])
     log_in(client, admin)
     png = io.BytesIO()
@@ -284,8 +263,6 @@ def test_an_uploaded_logo_appears_in_new_letters_and_other_files_are_refused(cli
         content_type="multipart/form-data",
     )
     assert client.get("/admin/letters/logo").data == png.getvalue()  # unchanged
-
-    import pikepdf
 
     _application, _decision, letter = issued("approval")
     with pikepdf.open(letters.letter_path(letter)) as pdf:

@@ -7,25 +7,13 @@ import time
 import pytest
 
 from grants.extensions import db
-from grants.letters.models import Letter
 from grants.letters.operations import letter_path
-from tests.letters.support import signed_off
+from tests.letters.support import signed_off, wait_for_letter
 from tests.letters.test_hostile_input import HOSTILE, hostile_application
 from tests.mailserver import body_of
 from workers.tasks import LETTER_SOFT_TIME_LIMIT
 
 pytestmark = pytest.mark.worker
-
-
-def _wait_for_letter(application_id: int, timeout: float) -> Letter:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.rollback()  # see the worker's commits
-        letter = db.session.scalar(db.select(Letter).where(Letter.application_id == application_id))
-        if letter is not None:
-            return letter
-        time.sleep(0.2)
-    pytest.fail(f"no letter for application {application_id} within {timeout} s")
 
 
 def test_sign_off_makes_the_worker_issue_the_letter_and_mail_the_applicant(celery_worker, mailbox):
@@ -38,7 +26,7 @@ def test_sign_off_makes_the_worker_issue_the_letter_and_mail_the_applicant(celer
     started = time.monotonic()
     db.session.commit()
 
-    letter = _wait_for_letter(application_id, timeout=LETTER_SOFT_TIME_LIMIT)
+    letter = wait_for_letter(application_id, timeout=LETTER_SOFT_TIME_LIMIT)
     assert time.monotonic() - started < LETTER_SOFT_TIME_LIMIT  # the time limit holds
     assert letter.decision_id == decision.id and letter.version == 1
     assert letter_path(letter).read_bytes()[:5] == b"%PDF-"

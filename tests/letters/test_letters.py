@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
+from decimal import Decimal
 
 import pdfplumber
 import pikepdf
@@ -56,8 +58,6 @@ def test_issuing_stores_the_pdf_with_snapshot_template_version_checksum_and_tell
     assert letter.version == 1 and letter.kind == "approval"
     assert letter.reference == application.reference
     assert letter.size == len(data)
-    import hashlib
-
     assert letter.sha256 == hashlib.sha256(data).hexdigest()
     assert letter.template_version == rendering.template_version()
     assert letter.snapshot["decision"]["amount"] == "1080.00"
@@ -183,8 +183,6 @@ def test_settings_change_new_letters_but_never_issued_ones():
 
 
 def test_euro_words_say_the_amount_in_german():
-    from decimal import Decimal
-
     assert rendering.euro_words(Decimal("850.00")) == "achthundertfünfzig Euro"
     assert rendering.euro_words(Decimal("1.00")) == "ein Euro"
     assert rendering.euro_words(Decimal("1234.05")) == (
