@@ -38,7 +38,7 @@ from grants.notifications.events import notify
 from grants.programmes.catalogue import COST_CATEGORIES, label
 from grants.programmes.models import Programme
 from grants.reviews.models import Decision
-from grants.reviews.operations import admitted_amount
+from grants.reviews.operations import admitted_amount, latest_decision
 
 RENDER_TASK = "letters.render"
 LETTER_DIR = "letters"
@@ -275,7 +275,7 @@ def remove_annex(annex: ProgrammeAnnex, actor: User) -> None:
 
 def signed_off_decision(application: Application) -> Decision | None:
     """The application's latest signed-off decision, if any."""
-    return next((d for d in reversed(application.decisions or []) if d.state == "signed_off"), None)
+    return latest_decision(application, "signed_off")
 
 
 def queue_letter(application: Application, actor: User) -> OutboxMessage:

@@ -259,9 +259,14 @@ def propose_decision(
     return decision
 
 
+def latest_decision(application: Application, state: str) -> Decision | None:
+    """The application's latest decision in `state` (see DECISION_STATES), if any."""
+    return next((d for d in reversed(application.decisions or []) if d.state == state), None)
+
+
 def pending_decision(application: Application) -> Decision | None:
     """The proposal waiting for sign-off, if any."""
-    return next((d for d in reversed(application.decisions or []) if d.state == "proposed"), None)
+    return latest_decision(application, "proposed")
 
 
 @dataclass(frozen=True)
