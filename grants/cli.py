@@ -458,24 +458,32 @@ def register_cli(app: Flask) -> None:
             (row.code, row.year): row.last_number
             for row in db.session.scalars(select(ReferenceCounter))
         }
-        statuses = [
-            ("submitted", 20),
-            ("in_review", 25),
-            ("changes_requested", 10),
-            ("decision_proposed", 5),
-            ("approved", 25),
-            ("rejected", 8),
-            ("withdrawn", 7),
-        ]
-        status_names = [s for s, _weight in statuses]
-        status_weights = [w for _s, w in statuses]
+        # Like a working office: an application is decided (or withdrawn) some weeks after it
+        # was submitted; open ones are recent, except a few that got stuck (overdue).
+        outcomes, outcome_weights = ("approved", "rejected", "withdrawn"), (70, 17, 13)
+        stuck_share = 0.02
+
+        def progress(age: timedelta) -> tuple[str, timedelta | None]:
+            """The status after `age` since submission and, when decided, how long it took."""
+            processing = timedelta(days=rng.uniform(10, 80))
+            if age > processing and rng.random() >= stuck_share:
+                return rng.choices(outcomes, outcome_weights)[0], processing
+            done = rng.random() if age > processing else age / processing
+            if done < 0.15:
+                return "submitted", None
+            if done < 0.75:
+                return ("changes_requested" if rng.random() < 0.25 else "in_review"), None
+            return "decision_proposed", None
+
         districts = list(DISTRICTS)
         rows = []
         for i in range(applications + drafts):
             call = rng.choice(calls)
-            status = "draft" if i >= applications else rng.choices(status_names, status_weights)[0]
             window_end = min(call.closes_at, now)
             moment = call.opens_at + (window_end - call.opens_at) * rng.random()
+            status, processing = "draft", None
+            if i < applications:
+                status, processing = progress(now - moment)
             position = rng.randrange(organisation_count)
             row = {
                 "organisation_id": organisation_ids[position],
@@ -503,7 +511,7 @@ def register_cli(app: Flask) -> None:
                 if status != "submitted" or rng.random() < 0.3:
                     row["assigned_to_id"] = rng.choice(staff_ids)
                 if status in ("approved", "rejected"):
-                    row["decided_at"] = min(moment + timedelta(days=rng.randint(10, 90)), now)
+                    row["decided_at"] = moment + processing
             rows.append(row)
         rng.shuffle(rows)  # ids do not follow the submission order, as in real life
         application_ids = bulk(Application, rows, returning=Application.id)
@@ -518,7 +526,7 @@ def register_cli(app: Flask) -> None:
                     "sections": ["attachments"],
                     "deadline": (row["submitted_at"] + timedelta(days=rng.randint(14, 60))).date(),
                     "requested_by_id": rng.choice(staff_ids),
-                    "requested_at": row["submitted_at"] + timedelta(days=7),
+                    "requested_at": min(row["submitted_at"] + timedelta(days=7), now),
                 }
                 for application_id, row in zip(application_ids, rows, strict=True)
                 if row["status"] == "changes_requested"
