@@ -30,9 +30,9 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
-    or_,
     select,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Mapped, aliased, mapped_column
@@ -69,10 +69,14 @@ Assignee = aliased(User, name="assignee")
 IN_QUEUE = "submitted_at IS NOT NULL AND status <> 'draft'"
 
 # The indexes the queue needs (declared here, beside the queries they serve; migration 0004).
-# Counts per status: an index-only scan over the queue's rows, not the whole table.
+# Counts per status: an index-only scan over the queue's rows, not the whole table. With the
+# submission time (and the id, on PostgreSQL) it also counts and lists the applications that
+# have waited too long for staff from the index alone (migration 0010).
 Index(
     "ix_application_queue_status",
     Application.status,
+    Application.submitted_at,
+    postgresql_include=["id"],
     postgresql_where=text(IN_QUEUE),
     sqlite_where=text(IN_QUEUE),
 )
@@ -272,9 +276,11 @@ def open_change_request_deadline():
     )
 
 
-def overdue_condition(waiting_since, today) -> ColumnElement[bool]:
-    """Overdue: staff owe a step since before `waiting_since` (the last submission), or the
-    applicant let the deadline of an open change request pass before `today`."""
+def overdue_conditions(waiting_since, today) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The two ways to be overdue, which exclude each other: staff owe a step since before
+    `waiting_since` (the last submission), or the applicant let the deadline of an open change
+    request pass before `today`. Queries take them one at a time (see matching): an index
+    answers each, but not their OR."""
     waiting_too_long = and_(
         Application.status.in_(WAITING_FOR_STAFF),
         Application.submitted_at < waiting_since,
@@ -287,11 +293,11 @@ def overdue_condition(waiting_since, today) -> ColumnElement[bool]:
             ChangeRequest.deadline < today,
         ),
     )
-    return or_(waiting_too_long, deadline_passed)
+    return waiting_too_long, deadline_passed
 
 
 def is_overdue(row, now: datetime) -> bool:
-    """overdue_condition for one loaded row (with status, submitted_at and change_deadline)."""
+    """overdue_conditions for one loaded row (with status, submitted_at and change_deadline)."""
     if row.status in WAITING_FOR_STAFF:
         return row.submitted_at < now - timedelta(days=OVERDUE_DAYS)
     if row.status == "changes_requested":
@@ -357,7 +363,8 @@ def query_parameters(filters: QueueFilters, user_id: int, now: datetime, page: i
 
 
 def filter_conditions(shape: QueueShape, with_status: bool = True) -> list[ColumnElement[bool]]:
-    """WHERE clauses on the application table only, so counts need no joins."""
+    """WHERE clauses on the application table only, so counts need no joins (all filters but
+    "overdue": see matching)."""
     conditions: list[ColumnElement[bool]] = [
         # Withdrawn before ever being submitted: staff never saw it.
         Application.submitted_at.is_not(None),
@@ -376,8 +383,6 @@ def filter_conditions(shape: QueueShape, with_status: bool = True) -> list[Colum
         conditions.append(Application.assigned_to_id.is_(None))
     elif shape.assigned:
         conditions.append(Application.assigned_to_id == bindparam("assignee"))
-    if shape.overdue:
-        conditions.append(overdue_condition(bindparam("waiting_since"), bindparam("today")))
     if shape.search:
         # Inlined when run (quoted by the dialect), not bound: PostgreSQL plans for this very
         # pattern, also when psycopg has prepared the statement (a generic plan guesses how
@@ -410,19 +415,43 @@ TABLE = {
 _built_once = lru_cache(maxsize=512)
 
 
+def matching(shape: QueueShape, keys: tuple[str, ...], with_status: bool = True):
+    """The TABLE columns `keys` of the applications that match the filters, as a subquery.
+
+    With the overdue filter it is the UNION ALL of one SELECT per way of being overdue
+    (overdue_conditions): each is answered by an index (counted from the index alone, or read
+    in the order asked for), where their OR made PostgreSQL read every open application.
+    """
+    ways = (true(),)  # no further condition
+    if shape.overdue:
+        ways = overdue_conditions(bindparam("waiting_since"), bindparam("today"))
+    selects = []
+    for way in ways:
+        statement = select(*(TABLE[key].label(key) for key in keys)).where(
+            *filter_conditions(shape, with_status), way
+        )
+        if "organisation_name" in keys:
+            statement = statement.join(Organisation, Organisation.id == Application.organisation_id)
+        selects.append(statement)
+    return (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("matching")
+
+
+def _sort_keys(shape: QueueShape) -> tuple[str, ...]:
+    """The TABLE keys a page needs to be sorted: the id, the status and the sort column."""
+    sort_key = "organisation_name" if shape.sort == "organisation" else shape.sort
+    return tuple(dict.fromkeys(("id", "status", sort_key)))  # the sort key may be the status
+
+
 @_built_once
 def ids_statement(shape: QueueShape) -> Select:
     """The ids of the matching applications in the order asked for, a page of them."""
-    statement = (
-        select(Application.id)
-        .where(*filter_conditions(shape))
-        .order_by(*_order_by(shape, TABLE))
+    matches = matching(shape, _sort_keys(shape))
+    return (
+        select(matches.c.id)
+        .order_by(*_order_by(shape, matches.c))
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
-    if shape.sort == "organisation":
-        statement = statement.join(Organisation, Organisation.id == Application.organisation_id)
-    return statement
 
 
 def _rows_statement(ids) -> Select:
@@ -468,16 +497,8 @@ def search_statement(shape: QueueShape) -> Select:
     one row more telling whether another follows; PostgreSQL runs only the part whose
     condition on the number of matches holds.
     """
-    sort_key = "organisation_name" if shape.sort == "organisation" else shape.sort
-    columns = dict.fromkeys(("id", "status", sort_key))  # the sort key may be the status
-    matching = (
-        select(*(TABLE[key].label(key) for key in columns))
-        .where(*filter_conditions(shape, with_status=False))
-        .limit(bindparam("count_limit") + 1)
-    )
-    if sort_key == "organisation_name":
-        matching = matching.join(Organisation, Organisation.id == Application.organisation_id)
-    matches = matching.cte("matches")
+    found = matching(shape, _sort_keys(shape), with_status=False)
+    matches = select(found).limit(bindparam("count_limit") + 1).cte("matches")
     matched = select(func.count()).select_from(matches).scalar_subquery()
     counted_page = (
         select(matches.c.id)
@@ -508,11 +529,8 @@ def counts_statement(shape: QueueShape) -> Select:
     """(status, count) of the applications that match every filter except the status: from
     the kept counters when only a programme or call narrows the list."""
     if not shape.counted:
-        return (
-            select(Application.status, func.count())
-            .where(*filter_conditions(shape, with_status=False))
-            .group_by(Application.status)
-        )
+        matches = matching(shape, ("status",), with_status=False)
+        return select(matches.c.status, func.count()).group_by(matches.c.status)
     statement = select(
         ApplicationStatusCount.status, func.sum(ApplicationStatusCount.count)
     ).group_by(ApplicationStatusCount.status)

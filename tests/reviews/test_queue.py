@@ -151,6 +151,66 @@ def test_overdue_means_staff_waited_too_long_or_a_change_deadline_passed(call, c
     )
 
 
+@pytest.mark.parametrize("sort", ["submitted_at", "reference", "title", "organisation", "status"])
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_overdue_lists_counts_and_sorts_as_the_same_rows_filtered_otherwise(
+    call, creator, sort, direction
+):
+    """The overdue filter queries each way of being overdue on its own (matching); the
+    district filter selects the same rows here and must give the same pages and counts."""
+    staff = UserFactory(roles=["staff"])
+    organisations = [OrganisationFactory(name=name) for name in ("Ahorn e.V.", "Zeta e.V.")]
+    today = date.today()
+
+    def add(i: int, status: str, days_ago: int, overdue: bool, deadline_in=None, answered=None):
+        application = make(
+            call,
+            creator,
+            title=f"Sprachcafé {(i * 7) % 11}",  # repeated titles: the id breaks ties
+            status=status,
+            organisation=organisations[i % 2],
+            submitted_at=utcnow() - timedelta(days=days_ago, hours=(i * 5) % 13),
+            district="1" if overdue else "2",
+            decided_at=utcnow() if status == "approved" else None,
+        )
+        if deadline_in is not None:
+            ChangeRequestFactory(
+                application=application,
+                deadline=today + timedelta(days=deadline_in),
+                answered_at=answered,
+            )
+
+    for i in range(PAGE_SIZE + 7):
+        if i % 4 == 3:  # the deadline of the open change request passed
+            add(i, "changes_requested", 10 + i, True, deadline_in=-1 - i % 3)
+        else:  # staff waited too long
+            add(i, ("submitted", "in_review", "decision_proposed")[i % 4], 29 + i, True)
+    add(100, "in_review", 27, False)  # not yet
+    add(101, "approved", 90, False)
+    add(102, "changes_requested", 60, False, deadline_in=0)  # due today, not past
+    add(103, "in_review", 60, True, deadline_in=-5, answered=utcnow())  # answered, waited long
+
+    for status in (None, "in_review"):
+        overdue = dict(overdue=True, status=status, sort=sort, dir=direction)
+        filtered = dict(district="1", status=status, sort=sort, dir=direction)
+        assert listed(staff, **overdue) == listed(staff, **filtered)
+        assert len(listed(staff, **overdue)) == (PAGE_SIZE + 8 if status is None else 9)
+        for page in (1, 2, 99):
+            by_overdue = load_queue(QueueFilters(**overdue, page=page), staff)
+            by_filter = load_queue(QueueFilters(**filtered, page=page), staff)
+            assert by_overdue.counts == by_filter.counts
+            assert (by_overdue.page, by_overdue.pages, by_overdue.total) == (
+                by_filter.page,
+                by_filter.pages,
+                by_filter.total,
+            )
+            assert by_overdue.rows == by_filter.rows
+    # With a search as well (its own statement): the same rows again.
+    assert listed(staff, overdue=True, q="sprachcaf", sort=sort, dir=direction) == listed(
+        staff, district="1", sort=sort, dir=direction
+    )
+
+
 def test_the_filter_form_and_status_bar_keep_the_filters_in_the_url(client, call, creator):
     make(call, creator, district="3")
     logged_in_client(client, "staff")
