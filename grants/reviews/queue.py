@@ -1,5 +1,5 @@
-"""The staff queue: filters from the URL, a statement for the counts and one for the page's
-rows (a search does both in one), built once per QueueShape and run with parameters.
+"""The staff queue: filters from the URL, and one statement for the page's rows and the counts
+per status, built once per QueueShape and run with parameters.
 
 The counts per status come from counters that the database keeps (see ApplicationStatusCount)
 when only a programme or call narrows the list; other filters count the matching rows.
@@ -478,18 +478,30 @@ def _rows_statement(ids) -> Select:
     )
 
 
+def _with_counts(shape: QueueShape, rows: Select, counts: Select) -> Select:
+    """The page's `rows` (QueueRow's columns, count NULL), sorted, and the `counts` (status,
+    count) as one row per status (id NULL): counts and page come in one statement."""
+    counts = counts.subquery("counts")
+    both = union_all(
+        rows.add_columns(null().label("count")),
+        select(
+            *(counts.c.status if name == "status" else null().label(name) for name in ROW_COLUMNS),
+            counts.c.count,
+        ),
+    ).subquery("both")
+    return select(both).order_by(*_order_by(shape, both.c))
+
+
 @_built_once
 def page_statement(shape: QueueShape) -> Select:
-    """The rows of a page of ids_statement."""
+    """A page of ids_statement with the counts per status (see _with_counts)."""
     ids = select(ids_statement(shape).subquery("page").c.id)
-    return _rows_statement(ids).order_by(*_order_by(shape, TABLE))
+    return _with_counts(shape, _rows_statement(ids), counts_statement(shape))
 
 
 @_built_once
 def search_statement(shape: QueueShape) -> Select:
-    """A search page in one statement: the page's rows (QueueRow's columns, count NULL),
-    sorted, and one row per status with its count (id NULL), so that the matches are looked
-    up once.
+    """A search page with the counts per status (see _with_counts), the matches looked up once.
 
     The matches (every filter but the status) are collected with the column they are sorted
     by, at most SEARCH_COUNT_LIMIT + 1 of them (the parameter count_limit), then counted, and
@@ -513,15 +525,9 @@ def search_statement(shape: QueueShape) -> Select:
         ids_statement(shape).where(matched > bindparam("count_limit")).limit(bindparam("limit") + 1)
     )
     pages = (counted_page.subquery(), uncounted_page.subquery())
-    rows = _rows_statement(union_all(*(select(page.c.id) for page in pages))).add_columns(
-        null().label("count")
-    )
-    counts = select(
-        *(matches.c.status if name == "status" else null().label(name) for name in ROW_COLUMNS),
-        func.count().label("count"),
-    ).group_by(matches.c.status)
-    both = union_all(rows, counts).subquery("both")
-    return select(both).order_by(*_order_by(shape, both.c))
+    rows = _rows_statement(union_all(*(select(page.c.id) for page in pages)))
+    counts = select(matches.c.status, func.count().label("count")).group_by(matches.c.status)
+    return _with_counts(shape, rows, counts)
 
 
 @_built_once
@@ -530,9 +536,9 @@ def counts_statement(shape: QueueShape) -> Select:
     the kept counters when only a programme or call narrows the list."""
     if not shape.counted:
         matches = matching(shape, ("status",), with_status=False)
-        return select(matches.c.status, func.count()).group_by(matches.c.status)
+        return select(matches.c.status, func.count().label("count")).group_by(matches.c.status)
     statement = select(
-        ApplicationStatusCount.status, func.sum(ApplicationStatusCount.count)
+        ApplicationStatusCount.status, func.sum(ApplicationStatusCount.count).label("count")
     ).group_by(ApplicationStatusCount.status)
     if shape.call:
         statement = statement.where(ApplicationStatusCount.call_id == bindparam("call"))
@@ -542,40 +548,22 @@ def counts_statement(shape: QueueShape) -> Select:
     return statement
 
 
-def status_counts(filters: QueueFilters, user_id: int, now: datetime) -> dict[str, int]:
-    """How many applications per status match every filter except the status (one query;
-    a search counts in search_statement instead)."""
-    statement = counts_statement(QueueShape.of(filters))
-    parameters = query_parameters(filters, user_id, now, 1)
-    counts = dict.fromkeys(QUEUE_STATUSES, 0)
-    counts.update(
-        {status: int(number) for status, number in db.session.execute(statement, parameters)}
-    )
-    return counts
-
-
 def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -> QueuePage:
-    """The counts, then the requested page (past the end: the last page): two statements, one
-    for a search, also when nothing matches."""
+    """The requested page with the counts per status in one statement (past the end: the last
+    page, with one statement more), also when nothing matches."""
     now = now or utcnow()
     shape = QueueShape.of(filters)
+    statement = search_statement(shape) if shape.search else page_statement(shape)
     parameters = query_parameters(filters, user.id, now, filters.page)
-    if filters.q:
-        counts, rows = _search(shape, parameters, now)
-        if sum(counts.values()) > SEARCH_COUNT_LIMIT:  # not counted
-            pages = filters.page + 1 if len(rows) > PAGE_SIZE else filters.page
-            return QueuePage(filters, rows[:PAGE_SIZE], None, None, filters.page, pages)
-        total, pages = _pages(counts, filters)
-        page = min(filters.page, pages)
-        if page != filters.page:  # an old link past the end: one statement more
-            parameters["offset"] = (page - 1) * PAGE_SIZE
-            counts, rows = _search(shape, parameters, now)
-    else:
-        counts = status_counts(filters, user.id, now)
-        total, pages = _pages(counts, filters)
-        page = min(filters.page, pages)
+    counts, rows = _load(statement, parameters, now)
+    if shape.search and sum(counts.values()) > SEARCH_COUNT_LIMIT:  # not counted
+        pages = filters.page + 1 if len(rows) > PAGE_SIZE else filters.page
+        return QueuePage(filters, rows[:PAGE_SIZE], None, None, filters.page, pages)
+    total, pages = _pages(counts, filters)
+    page = min(filters.page, pages)
+    if page != filters.page:  # an old link past the end
         parameters["offset"] = (page - 1) * PAGE_SIZE
-        rows = _rows(page_statement(shape), parameters, now)
+        counts, rows = _load(statement, parameters, now)
     return QueuePage(replace(filters, page=page), rows, counts, total, page, pages)
 
 
@@ -585,24 +573,15 @@ def _pages(counts: dict[str, int], filters: QueueFilters) -> tuple[int, int]:
     return total, max(math.ceil(total / PAGE_SIZE), 1)
 
 
-def _search(
-    shape: QueueShape, parameters: dict, now: datetime
-) -> tuple[dict[str, int], list[QueueRow]]:
-    """The counts per status and the page's rows of a search (see search_statement)."""
+def _load(statement: Select, parameters: dict, now: datetime):
+    """The counts per status and the page's rows of a page or search statement."""
     counts, rows = dict.fromkeys(QUEUE_STATUSES, 0), []
-    for row in db.session.execute(search_statement(shape), parameters):
+    for row in db.session.execute(statement, parameters):
         if row.id is None:
             counts[row.status] = int(row.count)
         else:
             rows.append(QueueRow(*row[:-1], overdue=is_overdue(row, now)))
     return counts, rows
-
-
-def _rows(statement: Select, parameters: dict, now: datetime) -> list[QueueRow]:
-    return [
-        QueueRow(*values, overdue=is_overdue(values, now))
-        for values in db.session.execute(statement, parameters)
-    ]
 
 
 # The statements that never change are built once (building one costs more than running it).

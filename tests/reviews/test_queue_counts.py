@@ -18,7 +18,7 @@ from grants.reviews.queue import (
     QueueFilters,
     QueueShape,
     filter_conditions,
-    status_counts,
+    load_queue,
 )
 from tests.factories import (
     CallFactory,
@@ -110,8 +110,8 @@ def test_counts_by_programme_and_call_come_from_the_counters(app):
     staff = UserFactory(roles=["staff"])
     now = utcnow()
 
-    by_programme = status_counts(QueueFilters(programme=programme.id), staff.id, now)
-    by_call = status_counts(QueueFilters(call=first.id), staff.id, now)
+    by_programme = load_queue(QueueFilters(programme=programme.id), staff, now).counts
+    by_call = load_queue(QueueFilters(call=first.id), staff, now).counts
 
     assert (by_programme["submitted"], by_programme["in_review"]) == (2, 1)
     assert (by_call["submitted"], by_call["in_review"]) == (1, 1)
