@@ -8,7 +8,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.core.access import ROLES, STAFF_ROLES
@@ -101,7 +101,12 @@ class UserRole(db.Model):
 
     user: Mapped[User] = relationship(back_populates="role_rows")
 
-    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role_valid"),)
+    __table_args__ = (
+        CheckConstraint(ROLE_CHECK, name="role_valid"),
+        # Who holds a role (the staff to assign, to notify): read the few holders, not every
+        # applicant's row.
+        Index("ix_user_role_role", "role", "user_id"),
+    )
 
 
 def find_user_by_email(email: str) -> User | None:
