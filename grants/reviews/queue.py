@@ -573,7 +573,9 @@ def _pages(counts: dict[str, int], filters: QueueFilters) -> tuple[int, int]:
     return total, max(math.ceil(total / PAGE_SIZE), 1)
 
 
-def _load(statement: Select, parameters: dict, now: datetime):
+def _load(
+    statement: Select, parameters: dict, now: datetime
+) -> tuple[dict[str, int], list[QueueRow]]:
     """The counts per status and the page's rows of a page or search statement."""
     counts, rows = dict.fromkeys(QUEUE_STATUSES, 0), []
     for row in db.session.execute(statement, parameters):
