@@ -340,7 +340,7 @@ class QueueShape(NamedTuple):
         )
 
 
-def query_parameters(filters: QueueFilters, user_id: int, now: datetime, page: int) -> dict:
+def query_parameters(filters: QueueFilters, user_id: int, now: datetime) -> dict:
     """The values of the filters for the statements of their shape, and the page's offset."""
     assignee = None
     if filters.assigned == "me":
@@ -357,7 +357,7 @@ def query_parameters(filters: QueueFilters, user_id: int, now: datetime, page: i
         "today": _today(now),
         "pattern": search_pattern(filters.q) if filters.q else None,
         "limit": PAGE_SIZE,
-        "offset": (page - 1) * PAGE_SIZE,
+        "offset": (filters.page - 1) * PAGE_SIZE,
         "count_limit": SEARCH_COUNT_LIMIT,
     }
 
@@ -419,8 +419,8 @@ def matching(shape: QueueShape, keys: tuple[str, ...], with_status: bool = True)
     """The TABLE columns `keys` of the applications that match the filters, as a subquery.
 
     With the overdue filter it is the UNION ALL of one SELECT per way of being overdue
-    (overdue_conditions): each is answered by an index (counted from the index alone, or read
-    in the order asked for), where their OR made PostgreSQL read every open application.
+    (overdue_conditions), each answered by an index, where their OR made PostgreSQL read every
+    open application.
     """
     ways = (true(),)  # no further condition
     if shape.overdue:
@@ -554,7 +554,7 @@ def load_queue(filters: QueueFilters, user: User, now: datetime | None = None) -
     now = now or utcnow()
     shape = QueueShape.of(filters)
     statement = search_statement(shape) if shape.search else page_statement(shape)
-    parameters = query_parameters(filters, user.id, now, filters.page)
+    parameters = query_parameters(filters, user.id, now)
     counts, rows = _load(statement, parameters, now)
     if shape.search and sum(counts.values()) > SEARCH_COUNT_LIMIT:  # not counted
         pages = filters.page + 1 if len(rows) > PAGE_SIZE else filters.page
