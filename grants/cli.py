@@ -131,7 +131,6 @@ def seed_demo_decision() -> Application | None:
 
     Only `flask seed-demo` calls this, so the browser tests' demo data stays as it was.
     """
-    from datetime import date
     from decimal import Decimal
     from io import BytesIO
 
@@ -149,7 +148,6 @@ def seed_demo_decision() -> Application | None:
     applicant = find_user_by_email("antrag2@demo.example")
     staff = find_user_by_email("sachbearbeitung@demo.example")
     approver = find_user_by_email("leitung@demo.example")
-    year = utcnow().year
     application = applications.create_draft(call, organisation, applicant)
     applications.save_project(
         application,
@@ -161,9 +159,7 @@ def seed_demo_decision() -> Application | None:
             "target_groups": "Nachbarschaft, Zugewanderte, Ehrenamtliche",
             "district": "1",
             "location": "Wiesdorfer Platz",
-            "start_date": date(year, call.project_start.month, 1)
-            if call.project_start.year == year
-            else call.project_start,
+            "start_date": call.project_start,
             "end_date": call.project_end,
             "expected_participants": 150,
             "volunteers": 12,
