@@ -74,9 +74,9 @@ def _berlin_day_start(day: date) -> datetime:
 
 def decisions_query(filters: DecisionFilter) -> Select:
     """Signed-off decisions with their application, organisation, call, programme and paid sum."""
-    paid = paid_total_column().label("paid")
+    paid = paid_total_column()
     query = (
-        select(Decision, paid)
+        select(Decision, paid.label("paid"))
         .join(Decision.application)
         .join(Application.organisation)
         .join(Application.call)
@@ -102,14 +102,13 @@ def decisions_query(filters: DecisionFilter) -> Select:
             Decision.signed_off_at < _berlin_day_start(filters.date_to + timedelta(days=1))
         )
     if filters.payment:
-        paid_sum = paid_total_column()
         query = query.where(Decision.kind != "rejection")
         if filters.payment == "open":
-            query = query.where(paid_sum == 0)
+            query = query.where(paid == 0)
         elif filters.payment == "partly":
-            query = query.where(paid_sum > 0, paid_sum < Decision.amount)
+            query = query.where(paid > 0, paid < Decision.amount)
         elif filters.payment == "paid":
-            query = query.where(paid_sum >= Decision.amount)
+            query = query.where(paid >= Decision.amount)
     if filters.q:
         query = query.where(search_condition(filters.q))
     return query.order_by(Decision.signed_off_at.desc(), Decision.id.desc())
