@@ -8,7 +8,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager
 from grants.applications.models import Application, search_condition
 from grants.auth.models import User
 from grants.core import audit
-from grants.core.models import LOCAL_TIMEZONE
+from grants.core.models import LOCAL_TIMEZONE, to_utc
 from grants.core.money import ZERO
 from grants.extensions import db
 from grants.finance.models import Payout
@@ -69,7 +69,7 @@ def paid_total_column():
 
 
 def _berlin_day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TIMEZONE).astimezone(UTC)
+    return to_utc(datetime.combine(day, time.min))
 
 
 def decisions_query(filters: DecisionFilter) -> Select:
