@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,7 +19,7 @@ from grants.letters import operations as letters
 from grants.letters.models import ProgrammeLetterSettings
 from grants.letters.operations import RENDER_TASK
 from tests.factories import CallFactory, ProgrammeFactory, UserFactory
-from tests.helpers import log_in, logged_in_client, post_form, queued_mails
+from tests.helpers import log_in, logged_in_client, post_form, queued_mails, run_concurrently
 from tests.letters.support import issued, render_queued, signed_off
 from tests.reviews.test_decisions import in_review, propose
 
@@ -154,32 +153,19 @@ def test_concurrent_payouts_never_pay_more_than_approved(app):
         db.session.delete(message)
     db.session.commit()
     decision_id, officer_id = decision.id, officer.id
-    results: list[str] = []
 
-    def pay():
-        with app.app_context():
-            try:
-                finance.record_payout(
-                    db.session.get(type(decision), decision_id),
-                    date.today(),
-                    Decimal("600.00"),
-                    "parallel",
-                    db.session.get(type(officer), officer_id),
-                )
-                db.session.commit()
-                results.append("paid")
-            except finance.FinanceError as error:
-                db.session.rollback()
-                results.append(error.code)
-            finally:
-                db.session.remove()
+    def pay() -> Payout:
+        return finance.record_payout(
+            db.session.get(type(decision), decision_id),
+            date.today(),
+            Decimal("600.00"),
+            "parallel",
+            db.session.get(type(officer), officer_id),
+        )
 
-    threads = [threading.Thread(target=pay) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == ["above_approved", "paid"]
+    results = run_concurrently(app, [pay, pay])
+    codes = ["paid" if isinstance(r, Payout) else r.code for r in results]
+    assert sorted(codes) == ["above_approved", "paid"]
     assert finance.paid_total(db.session.get(type(decision), decision_id)) == Decimal("600.00")
 
 
