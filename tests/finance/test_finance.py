@@ -87,7 +87,7 @@ def test_the_list_is_paginated(client, officer, monkeypatch):
     page = finance.decision_page(finance.DecisionFilter(), page=2, per_page=2)
     assert (page.total, page.pages, page.page, len(page.rows)) == (3, 2, 2, 1)
     html = client.get("/finance/?page=1").get_data(as_text=True)
-    assert "3 " in html
+    assert '<p class="kern-body" id="result-count">3 Entscheidungen gefunden.</p>' in html
     # The page size holds on the page itself: two rows, then the third on the next page.
     assert [reference in html for reference in references] == [False, True, True]
     assert 'rel="next"' in html
@@ -123,7 +123,9 @@ def test_payouts_show_partly_paid_and_paid_and_never_exceed_the_approval(client,
     )
     assert finance.paid_total(decision) == Decimal("850.00")
     assert finance.decision_page(finance.DecisionFilter(payment="paid")).total == 1
-    assert 'id="payment-state"' in client.get(url).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="payment-state">Ausgezahlt</dd>' in page
+    assert "Auszahlung erfassen" not in page  # nothing left to pay
 
 
 def test_a_rejection_takes_no_payout(officer):
