@@ -236,11 +236,8 @@ def stream_zip(files: Iterable[tuple[str, str]]) -> Iterator[bytes]:
     """
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        seen: set[str] = set()
+        # Names are unique: they carry the reference and the version (unique per application).
         for name, path in files:
-            if name in seen:  # pragma: no cover - names carry reference and version
-                continue
-            seen.add(name)
             info = zipfile.ZipInfo(name, date_time=datetime.now(LOCAL_TIMEZONE).timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED
             with open(path, "rb") as source, zf.open(info, mode="w", force_zip64=True) as entry:
