@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections.abc import Callable
 
 from flask.testing import FlaskClient
 
@@ -73,3 +75,33 @@ def link_in(body: str) -> str:
     match = re.search(r"https?://[^/\s]+(/\S+)", body)
     assert match, body
     return match.group(1)
+
+
+def run_concurrently(app, functions: list[Callable]) -> list:
+    """Run each function in its own thread, app context and session, released together.
+
+    The results in order; a function that raised leaves its exception (after a rollback).
+    """
+    from grants.extensions import db
+
+    results: list = [None] * len(functions)
+    barrier = threading.Barrier(len(functions))
+
+    def run(index, function):
+        with app.app_context():
+            try:
+                barrier.wait()
+                results[index] = function()
+                db.session.commit()
+            except Exception as exc:  # collected for the assertions
+                db.session.rollback()
+                results[index] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -8,8 +8,6 @@ from typing import Any
 
 from flask import abort
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from grants.applications import workflow
 from grants.applications.financing import calculate_grant
@@ -23,7 +21,7 @@ from grants.applications.models import (
 from grants.applications.sections import SECTIONS, problems
 from grants.auth.models import User
 from grants.core import audit
-from grants.core.models import utcnow
+from grants.core.models import upsert, utcnow
 from grants.core.money import cents
 from grants.extensions import db
 from grants.organisations.models import Membership, Organisation
@@ -265,10 +263,8 @@ def save_declarations(
 
 def next_reference(code: str, year: int) -> str:
     """The next reference number, e.g. KOMMAN-2026-0042; atomic under concurrent submissions."""
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(ReferenceCounter)
+        upsert(ReferenceCounter)
         .values(code=code, year=year, last_number=1)
         .on_conflict_do_update(
             index_elements=["code", "year"],

@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
+
+from grants.extensions import db
 
 LOCAL_TIMEZONE = ZoneInfo("Europe/Berlin")
 
@@ -24,6 +30,13 @@ def to_utc(local: datetime) -> datetime:
 def to_local(moment: datetime) -> datetime:
     """A UTC-aware datetime as the naive wall-clock time in Berlin, for a datetime-local input."""
     return moment.astimezone(LOCAL_TIMEZONE).replace(tzinfo=None)
+
+
+def upsert(target) -> PostgresInsert | SQLiteInsert:
+    """An INSERT of the session's database that can take ON CONFLICT (PostgreSQL or SQLite)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgres_insert(target)
+    return sqlite_insert(target)
 
 
 class UTCDateTime(TypeDecorator):

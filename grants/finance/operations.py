@@ -8,7 +8,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager
 from grants.applications.models import Application, search_condition
 from grants.auth.models import User
 from grants.core import audit
-from grants.core.models import LOCAL_TIMEZONE
+from grants.core.models import LOCAL_TIMEZONE, to_utc
 from grants.core.money import ZERO
 from grants.extensions import db
 from grants.finance.models import Payout
@@ -69,14 +69,14 @@ def paid_total_column():
 
 
 def _berlin_day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TIMEZONE).astimezone(UTC)
+    return to_utc(datetime.combine(day, time.min))
 
 
 def decisions_query(filters: DecisionFilter) -> Select:
     """Signed-off decisions with their application, organisation, call, programme and paid sum."""
-    paid = paid_total_column().label("paid")
+    paid = paid_total_column()
     query = (
-        select(Decision, paid)
+        select(Decision, paid.label("paid"))
         .join(Decision.application)
         .join(Application.organisation)
         .join(Application.call)
@@ -102,14 +102,13 @@ def decisions_query(filters: DecisionFilter) -> Select:
             Decision.signed_off_at < _berlin_day_start(filters.date_to + timedelta(days=1))
         )
     if filters.payment:
-        paid_sum = paid_total_column()
         query = query.where(Decision.kind != "rejection")
         if filters.payment == "open":
-            query = query.where(paid_sum == 0)
+            query = query.where(paid == 0)
         elif filters.payment == "partly":
-            query = query.where(paid_sum > 0, paid_sum < Decision.amount)
+            query = query.where(paid > 0, paid < Decision.amount)
         elif filters.payment == "paid":
-            query = query.where(paid_sum >= Decision.amount)
+            query = query.where(paid >= Decision.amount)
     if filters.q:
         query = query.where(search_condition(filters.q))
     return query.order_by(Decision.signed_off_at.desc(), Decision.id.desc())
@@ -237,11 +236,8 @@ def stream_zip(files: Iterable[tuple[str, str]]) -> Iterator[bytes]:
     """
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        seen: set[str] = set()
+        # Names are unique: they carry the reference and the version (unique per application).
         for name, path in files:
-            if name in seen:  # pragma: no cover - names carry reference and version
-                continue
-            seen.add(name)
             info = zipfile.ZipInfo(name, date_time=datetime.now(LOCAL_TIMEZONE).timetuple()[:6])
             info.compress_type = zipfile.ZIP_STORED
             with open(path, "rb") as source, zf.open(info, mode="w", force_zip64=True) as entry:

@@ -62,17 +62,22 @@ def _as_int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def _valid(field):
+    """The field's value, or None when it is empty or invalid."""
+    return None if field.errors else field.data or None
+
+
 def _filters(form: FilterForm) -> DecisionFilter:
     """The filter the form describes; invalid parts are left out (the form shows their errors)."""
     form.validate()
     return DecisionFilter(
-        programme_id=_as_int(form.programme.data) if not form.programme.errors else None,
-        call_id=_as_int(form.call.data) if not form.call.errors else None,
-        kind=form.kind.data or None if not form.kind.errors else None,
-        payment=form.payment.data or None if not form.payment.errors else None,
-        date_from=form.date_from.data if not form.date_from.errors else None,
-        date_to=form.date_to.data if not form.date_to.errors else None,
-        q=form.q.data or None if not form.q.errors else None,
+        programme_id=_as_int(_valid(form.programme)),
+        call_id=_as_int(_valid(form.call)),
+        kind=_valid(form.kind),
+        payment=_valid(form.payment),
+        date_from=_valid(form.date_from),
+        date_to=_valid(form.date_to),
+        q=_valid(form.q),
     )
 
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from grants.applications.models import Application
-from grants.core.models import to_local, utcnow
+from grants.core.models import to_local, upsert, utcnow
 from grants.core.urls import site_path
 from grants.extensions import db
 from grants.notifications.events import deliver_event, notify, staff_members
@@ -32,10 +30,8 @@ SIGN_OFF_WORKING_DAYS = 3
 def claim(key: str) -> bool:
     """Record that the reminder `key` is sent; False when it was sent already."""
     table = ReminderSent.__table__
-    dialect = db.session.get_bind(mapper=ReminderSent.__mapper__).dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(table)
+        upsert(table)
         .values(key=key, sent_at=utcnow())
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(table.c.key)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -23,7 +22,7 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
 )
-from tests.helpers import logged_in_client, post_form, queued_mails
+from tests.helpers import logged_in_client, post_form, queued_mails, run_concurrently
 
 MINIMAL_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -331,24 +330,9 @@ def test_applicant_withdraws_a_submitted_application(client, applicant):
 
 @pytest.mark.committed
 def test_concurrent_submissions_get_distinct_reference_numbers(app):
-    year, results, errors = utcnow().year, [], []
-
-    def take_number():
-        with app.app_context():
-            try:
-                results.append(operations.next_reference("RACE", year))
-                db.session.commit()
-            except Exception as exc:  # collected and reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=take_number) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    year = utcnow().year
+    results = run_concurrently(app, [lambda: operations.next_reference("RACE", year)] * 12)
+    assert [r for r in results if isinstance(r, Exception)] == []
     assert sorted(results) == [f"RACE-{year}-{n:04d}" for n in range(1, 13)]
 
 

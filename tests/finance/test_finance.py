@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,7 +19,7 @@ from grants.letters import operations as letters
 from grants.letters.models import ProgrammeLetterSettings
 from grants.letters.operations import RENDER_TASK
 from tests.factories import CallFactory, ProgrammeFactory, UserFactory
-from tests.helpers import log_in, logged_in_client, post_form, queued_mails
+from tests.helpers import log_in, logged_in_client, post_form, queued_mails, run_concurrently
 from tests.letters.support import issued, render_queued, signed_off
 from tests.reviews.test_decisions import in_review, propose
 
@@ -88,7 +87,7 @@ def test_the_list_is_paginated(client, officer, monkeypatch):
     page = finance.decision_page(finance.DecisionFilter(), page=2, per_page=2)
     assert (page.total, page.pages, page.page, len(page.rows)) == (3, 2, 2, 1)
     html = client.get("/finance/?page=1").get_data(as_text=True)
-    assert "3 " in html
+    assert '<p class="kern-body" id="result-count">3 Entscheidungen gefunden.</p>' in html
     # The page size holds on the page itself: two rows, then the third on the next page.
     assert [reference in html for reference in references] == [False, True, True]
     assert 'rel="next"' in html
@@ -124,7 +123,9 @@ def test_payouts_show_partly_paid_and_paid_and_never_exceed_the_approval(client,
     )
     assert finance.paid_total(decision) == Decimal("850.00")
     assert finance.decision_page(finance.DecisionFilter(payment="paid")).total == 1
-    assert 'id="payment-state"' in client.get(url).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="payment-state">Ausgezahlt</dd>' in page
+    assert "Auszahlung erfassen" not in page  # nothing left to pay
 
 
 def test_a_rejection_takes_no_payout(officer):
@@ -154,32 +155,19 @@ def test_concurrent_payouts_never_pay_more_than_approved(app):
         db.session.delete(message)
     db.session.commit()
     decision_id, officer_id = decision.id, officer.id
-    results: list[str] = []
 
-    def pay():
-        with app.app_context():
-            try:
-                finance.record_payout(
-                    db.session.get(type(decision), decision_id),
-                    date.today(),
-                    Decimal("600.00"),
-                    "parallel",
-                    db.session.get(type(officer), officer_id),
-                )
-                db.session.commit()
-                results.append("paid")
-            except finance.FinanceError as error:
-                db.session.rollback()
-                results.append(error.code)
-            finally:
-                db.session.remove()
+    def pay() -> Payout:
+        return finance.record_payout(
+            db.session.get(type(decision), decision_id),
+            date.today(),
+            Decimal("600.00"),
+            "parallel",
+            db.session.get(type(officer), officer_id),
+        )
 
-    threads = [threading.Thread(target=pay) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == ["above_approved", "paid"]
+    results = run_concurrently(app, [pay, pay])
+    codes = ["paid" if isinstance(r, Payout) else r.code for r in results]
+    assert sorted(codes) == ["above_approved", "paid"]
     assert finance.paid_total(db.session.get(type(decision), decision_id)) == Decimal("600.00")
 
 

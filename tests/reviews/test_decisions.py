@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +16,7 @@ from grants.reviews import operations as reviews
 from grants.reviews.models import Decision
 from tests.applications.test_application_flow import complete_application
 from tests.factories import CallFactory, MembershipFactory, UserFactory
+from tests.helpers import run_concurrently
 
 PERIOD = {"period_start": date(2026, 3, 1), "period_end": date(2026, 12, 31)}
 
@@ -151,31 +151,6 @@ def test_the_database_refuses_a_self_signed_decision():
         db.session.flush()
 
 
-def _run_concurrently(app, functions) -> list:
-    """Run each function in its own thread, app context and database session."""
-    results: list = [None] * len(functions)
-    barrier = threading.Barrier(len(functions))
-
-    def run(index, function):
-        with app.app_context():
-            try:
-                barrier.wait()
-                results[index] = function()
-                db.session.commit()
-            except Exception as exc:  # collected for the assertions
-                db.session.rollback()
-                results[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 @pytest.mark.committed
 def test_two_approvers_signing_off_the_same_proposal_at_once_exactly_one_succeeds(app):
     staff = UserFactory(roles=["staff"])
@@ -190,7 +165,7 @@ def test_two_approvers_signing_off_the_same_proposal_at_once_exactly_one_succeed
             db.session.get(Application, ids[0]), db.session.get(User, approver_id)
         )
 
-    results = _run_concurrently(app, [sign_off_as(a) for a in ids[1]])
+    results = run_concurrently(app, [sign_off_as(a) for a in ids[1]])
     assert sum(isinstance(r, Decision) for r in results) == 1
     assert all(isinstance(r, (Decision, TransitionError, reviews.ReviewError)) for r in results)
     db.session.expire_all()
@@ -216,7 +191,7 @@ def test_twenty_concurrent_sign_offs_never_commit_more_than_the_budget(app):
             db.session.get(Application, application_id), db.session.get(User, approver_id)
         )
 
-    results = _run_concurrently(app, [sign_off(i) for i in proposals])
+    results = run_concurrently(app, [sign_off(i) for i in proposals])
     approved = [r for r in results if isinstance(r, Decision)]
     refused = [r for r in results if isinstance(r, reviews.ReviewError)]
     assert len(approved) == 9 and len(refused) == 11  # 9 × 1,080 = 9,720 ≤ 10,000
