@@ -18,18 +18,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from grants.applications.models import Application
-from grants.applications.storage import (
-    STORED_NAME,
-    UploadError,
-    _write_file,
-    check_upload,
-    upload_dir,
-)
+from grants.applications.storage import UploadError, check_upload, new_stored_file, stored_path
 from grants.auth.models import User
 from grants.core import audit
 from grants.core.models import LOCAL_TIMEZONE, utcnow
 from grants.core.outbox import OutboxMessage, queue_task
-from grants.core.transactions import on_rollback
 from grants.core.urls import external_url
 from grants.extensions import db
 from grants.letters import rendering
@@ -153,32 +146,17 @@ def update_settings(values: dict[str, str | None], actor: User) -> LetterSetting
     return settings
 
 
-def stored_path(kind: str, stored_name: str) -> Path:
-    """Where a stored letter, annex or logo lives; never outside its folder (ValueError)."""
-    if not STORED_NAME.fullmatch(stored_name or ""):
-        raise ValueError("invalid stored name")
-    return upload_dir() / kind / stored_name
-
-
-def _store(kind: str, data: bytes) -> str:
-    """Write data under a new random name in the folder; removed again on rollback."""
-    stored_name = secrets.token_hex(32)
-    path = upload_dir() / kind / stored_name
-    _write_file(path, data)
-    on_rollback(lambda: path.unlink(missing_ok=True))
-    return stored_name
-
-
 def set_logo(upload: FileStorage, actor: User) -> LetterSettings:
     """Store an uploaded PNG or JPEG as the letterhead logo (checked by content)."""
     checked = check_upload(upload.stream, upload.filename)
     if checked.content_type not in ("image/png", "image/jpeg"):
         raise UploadError("type")
     settings = letter_settings()
-    settings.logo_stored_name = _store(LOGO_DIR, checked.data)
-    settings.logo_content_type = checked.content_type
-    settings.updated_by_id = actor.id
-    db.session.flush()
+    with new_stored_file(checked.data, LOGO_DIR) as stored_name:
+        settings.logo_stored_name = stored_name
+        settings.logo_content_type = checked.content_type
+        settings.updated_by_id = actor.id
+        db.session.flush()
     audit.record("letters.logo_set", settings, actor=actor, sha256=checked.sha256)
     return settings
 
@@ -237,19 +215,20 @@ def add_annex(programme: Programme, title: str, upload: FileStorage, actor: User
         raise UploadError("type") from error
     if page_count == 0:
         raise UploadError("type")
-    annex = ProgrammeAnnex(
-        programme_id=programme.id,
-        title=title.strip(),
-        filename=checked.filename,
-        stored_name=_store(ANNEX_DIR, checked.data),
-        size=checked.size,
-        sha256=checked.sha256,
-        page_count=page_count,
-        pdfa=pdfa,
-        uploaded_by_id=actor.id,
-    )
-    db.session.add(annex)
-    db.session.flush()
+    with new_stored_file(checked.data, ANNEX_DIR) as stored_name:
+        annex = ProgrammeAnnex(
+            programme_id=programme.id,
+            title=title.strip(),
+            filename=checked.filename,
+            stored_name=stored_name,
+            size=checked.size,
+            sha256=checked.sha256,
+            page_count=page_count,
+            pdfa=pdfa,
+            uploaded_by_id=actor.id,
+        )
+        db.session.add(annex)
+        db.session.flush()
     audit.record(
         "letters.annex_added",
         programme,
@@ -455,7 +434,7 @@ def _logo() -> tuple[bytes, str] | None:
     settings = db.session.get(LetterSettings, 1)
     if settings is None or not settings.logo_stored_name:
         return None
-    path = stored_path(LOGO_DIR, settings.logo_stored_name)
+    path = stored_path(settings.logo_stored_name, LOGO_DIR)
     return path.read_bytes(), settings.logo_content_type or "image/png"
 
 
@@ -482,26 +461,27 @@ def issue_letter(decision: Decision, actor: User | None) -> Letter:
     rendered = rendering.render_letter(
         snapshot,
         logo=_logo(),
-        annexes=[stored_path(ANNEX_DIR, annex.stored_name) for annex in annexes],
+        annexes=[stored_path(annex.stored_name, ANNEX_DIR) for annex in annexes],
     )
-    letter = Letter(
-        application_id=application.id,
-        decision_id=decision.id,
-        version=version,
-        kind=decision.kind,
-        reference=application.reference,
-        issued_at=datetime.fromisoformat(snapshot["issued_at"]),
-        issued_by_id=actor.id if actor else None,
-        verification_code=code,
-        stored_name=_store(LETTER_DIR, rendered.pdf),
-        size=len(rendered.pdf),
-        sha256=rendered.sha256,
-        page_count=rendered.page_count,
-        template_version=snapshot["template_version"],
-        snapshot=snapshot,
-    )
-    db.session.add(letter)
-    db.session.flush()
+    with new_stored_file(rendered.pdf, LETTER_DIR) as stored_name:
+        letter = Letter(
+            application_id=application.id,
+            decision_id=decision.id,
+            version=version,
+            kind=decision.kind,
+            reference=application.reference,
+            issued_at=datetime.fromisoformat(snapshot["issued_at"]),
+            issued_by_id=actor.id if actor else None,
+            verification_code=code,
+            stored_name=stored_name,
+            size=len(rendered.pdf),
+            sha256=rendered.sha256,
+            page_count=rendered.page_count,
+            template_version=snapshot["template_version"],
+            snapshot=snapshot,
+        )
+        db.session.add(letter)
+        db.session.flush()
     audit.record(
         "letters.issued",
         application,
@@ -535,7 +515,7 @@ def issue_from_outbox(message_id: int) -> Letter | None:
 
 def letter_path(letter: Letter) -> Path:
     """The stored PDF of a letter."""
-    return stored_path(LETTER_DIR, letter.stored_name)
+    return stored_path(letter.stored_name, LETTER_DIR)
 
 
 # --- verification ----------------------------------------------------------------------------

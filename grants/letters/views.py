@@ -21,7 +21,7 @@ from grants.applications.operations import (
     get_member_application_or_404,
     get_submitted_application_or_404,
 )
-from grants.applications.storage import UPLOAD_MESSAGES, UploadError
+from grants.applications.storage import UPLOAD_MESSAGES, UploadError, stored_path
 from grants.core.access import public, roles_required, signed_in
 from grants.core.forms import ActionForm
 from grants.extensions import db
@@ -186,7 +186,7 @@ def show_logo():
     if not row.logo_stored_name:
         abort(404)
     return send_file(
-        operations.stored_path(operations.LOGO_DIR, row.logo_stored_name),
+        stored_path(row.logo_stored_name, operations.LOGO_DIR),
         mimetype=row.logo_content_type,
     )
 
@@ -248,7 +248,7 @@ def _annex_or_404(programme_id: int, annex_id: int) -> ProgrammeAnnex:
 def download_annex(programme_id: int, annex_id: int):
     annex = _annex_or_404(programme_id, annex_id)
     return send_file(
-        operations.stored_path(operations.ANNEX_DIR, annex.stored_name),
+        stored_path(annex.stored_name, operations.ANNEX_DIR),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=annex.filename,
