@@ -118,9 +118,12 @@ def letter_settings() -> LetterSettings:
     return settings
 
 
-def effective_settings(settings: LetterSettings | None = None) -> dict[str, str]:
+def effective_settings() -> dict[str, str]:
     """Every setting with its default where the administrator left it empty."""
-    settings = settings or db.session.get(LetterSettings, 1)
+    return _with_defaults(db.session.get(LetterSettings, 1))
+
+
+def _with_defaults(settings: LetterSettings | None) -> dict[str, str]:
     values = dict(DEFAULTS)
     if settings is not None:
         for name in DEFAULTS:
@@ -301,19 +304,22 @@ def _shorten(text: str | None, limit: int) -> tuple[str, bool]:
 
 
 def build_snapshot(
-    decision: Decision, version: int, code: str, annexes: list[ProgrammeAnnex]
+    decision: Decision,
+    version: int,
+    code: str,
+    annexes: list[ProgrammeAnnex],
+    settings: LetterSettings | None,
 ) -> dict[str, Any]:
     """Everything the letter shows, as JSON-ready values: the letter is made from this alone."""
     application = decision.application
     organisation = application.organisation
     call = application.call
     programme = call.programme
-    texts = effective_settings()
+    texts = _with_defaults(settings)
     own = db.session.get(ProgrammeLetterSettings, programme.id)
     if own is not None and own.signatory_name:
         texts["signatory_name"] = own.signatory_name
         texts["signatory_title"] = own.signatory_title or texts["signatory_title"]
-    settings = db.session.get(LetterSettings, 1)
     issued_at = utcnow()
     issued_on = issued_at.astimezone(LOCAL_TIMEZONE).date()
     summary, shortened = _shorten(application.summary, SUMMARY_LIMIT)
@@ -430,8 +436,7 @@ def build_snapshot(
     return snapshot
 
 
-def _logo() -> tuple[bytes, str] | None:
-    settings = db.session.get(LetterSettings, 1)
+def _logo(settings: LetterSettings | None) -> tuple[bytes, str] | None:
     if settings is None or not settings.logo_stored_name:
         return None
     path = stored_path(settings.logo_stored_name, LOGO_DIR)
@@ -457,10 +462,11 @@ def issue_letter(decision: Decision, actor: User | None) -> Letter:
     code = new_verification_code()
     while db.session.scalar(select(Letter.id).where(Letter.verification_code == code)):
         code = new_verification_code()  # pragma: no cover - 2^50 codes
-    snapshot = build_snapshot(decision, version, code, annexes)
+    settings = db.session.get(LetterSettings, 1)  # read once for the texts and the logo
+    snapshot = build_snapshot(decision, version, code, annexes, settings)
     rendered = rendering.render_letter(
         snapshot,
-        logo=_logo(),
+        logo=_logo(settings),
         annexes=[stored_path(annex.stored_name, ANNEX_DIR) for annex in annexes],
     )
     with new_stored_file(rendered.pdf, LETTER_DIR) as stored_name:
