@@ -296,6 +296,15 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _day(value: date | datetime | None) -> str | None:
+    """An ISO date; a moment counts on its day in Europe/Berlin."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.astimezone(LOCAL_TIMEZONE).date()
+    return value.isoformat()
+
+
 def _shorten(text: str | None, limit: int) -> tuple[str, bool]:
     text = (text or "").strip()
     if len(text) <= limit:
@@ -321,7 +330,6 @@ def build_snapshot(
         texts["signatory_name"] = own.signatory_name
         texts["signatory_title"] = own.signatory_title or texts["signatory_title"]
     issued_at = utcnow()
-    issued_on = issued_at.astimezone(LOCAL_TIMEZONE).date()
     summary, shortened = _shorten(application.summary, SUMMARY_LIMIT)
     costs = []
     for line in application.cost_lines:
@@ -346,7 +354,7 @@ def build_snapshot(
         "reference": application.reference,
         "version": version,
         "issued_at": issued_at.isoformat(),
-        "issued_on": issued_on.isoformat(),
+        "issued_on": _day(issued_at),
         "verification_code": code,
         "verify_url": external_url("letters.verify", code=code),
         "authority": {
@@ -388,11 +396,9 @@ def build_snapshot(
             "title": application.title,
             "summary": summary,
             "summary_shortened": shortened,
-            "submitted_on": application.submitted_at.astimezone(LOCAL_TIMEZONE).date().isoformat()
-            if application.submitted_at
-            else None,
-            "start_date": application.start_date.isoformat() if application.start_date else None,
-            "end_date": application.end_date.isoformat() if application.end_date else None,
+            "submitted_on": _day(application.submitted_at),
+            "start_date": _day(application.start_date),
+            "end_date": _day(application.end_date),
             "requested_grant": _money(application.requested_grant),
             "total_costs": str(application.total_costs),
         },
@@ -415,18 +421,16 @@ def build_snapshot(
             "amount_words": rendering.euro_words(decision.amount)
             if decision.amount is not None
             else None,
-            "period_start": decision.period_start.isoformat() if decision.period_start else None,
-            "period_end": decision.period_end.isoformat() if decision.period_end else None,
+            "period_start": _day(decision.period_start),
+            "period_end": _day(decision.period_end),
             "reasons": decision.reasons,
             "conditions": decision.conditions,
             "computed_grant": _money(decision.computed_grant),
             "admitted_costs": decision.calculation.get("admitted_costs"),
-            "signed_off_on": decision.signed_off_at.astimezone(LOCAL_TIMEZONE).date().isoformat()
-            if decision.signed_off_at
-            else None,
+            "signed_off_on": _day(decision.signed_off_at),
         },
         "costs": costs,
-        "proof_of_use_due": proof_due.isoformat() if proof_due else None,
+        "proof_of_use_due": _day(proof_due),
         "annexes": [
             {"title": annex.title, "pages": annex.page_count, "sha256": annex.sha256}
             for annex in annexes
