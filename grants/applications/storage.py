@@ -20,6 +20,8 @@ import io
 import os
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -171,6 +173,31 @@ def _write_file(path: Path, data: bytes) -> None:
         raise
 
 
+def stored_path(stored_name: str, folder: str = "") -> Path:
+    """Where a stored file lives (in UPLOAD_DIR or a folder of it); ValueError for a bad name."""
+    if not STORED_NAME.fullmatch(stored_name or ""):
+        raise ValueError("invalid stored name")
+    return upload_dir() / folder / stored_name
+
+
+@contextmanager
+def new_stored_file(data: bytes, folder: str = "") -> Iterator[str]:
+    """Write data under a new random name and yield the name for the row the block flushes.
+
+    If the block fails the file is removed at once; if the transaction later ends without a
+    commit, it is removed then.
+    """
+    stored_name = secrets.token_hex(32)
+    path = stored_path(stored_name, folder)
+    _write_file(path, data)
+    try:
+        yield stored_name
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    on_rollback(lambda: path.unlink(missing_ok=True))  # no row, no file
+
+
 def store_attachment(
     application: Application, kind: str, upload: FileStorage, user: User
 ) -> Attachment:
@@ -178,10 +205,7 @@ def store_attachment(
     if kind not in ATTACHMENT_KINDS:
         raise ValueError(f"unknown attachment kind {kind!r}")
     checked = check_upload(upload.stream, upload.filename)
-    stored_name = secrets.token_hex(32)
-    path = upload_dir() / stored_name
-    _write_file(path, checked.data)
-    try:
+    with new_stored_file(checked.data) as stored_name:
         attachment = Attachment(
             kind=kind,
             filename=checked.filename,
@@ -203,10 +227,6 @@ def store_attachment(
             size=checked.size,
             sha256=checked.sha256,
         )
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    on_rollback(lambda: path.unlink(missing_ok=True))  # no row, no file
     return attachment
 
 

@@ -18,18 +18,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from grants.applications.models import Application
-from grants.applications.storage import (
-    STORED_NAME,
-    UploadError,
-    _write_file,
-    check_upload,
-    upload_dir,
-)
+from grants.applications.storage import UploadError, check_upload, new_stored_file, stored_path
 from grants.auth.models import User
 from grants.core import audit
 from grants.core.models import LOCAL_TIMEZONE, utcnow
 from grants.core.outbox import OutboxMessage, queue_task
-from grants.core.transactions import on_rollback
 from grants.core.urls import external_url
 from grants.extensions import db
 from grants.letters import rendering
@@ -125,9 +118,12 @@ def letter_settings() -> LetterSettings:
     return settings
 
 
-def effective_settings(settings: LetterSettings | None = None) -> dict[str, str]:
+def effective_settings() -> dict[str, str]:
     """Every setting with its default where the administrator left it empty."""
-    settings = settings or db.session.get(LetterSettings, 1)
+    return _with_defaults(db.session.get(LetterSettings, 1))
+
+
+def _with_defaults(settings: LetterSettings | None) -> dict[str, str]:
     values = dict(DEFAULTS)
     if settings is not None:
         for name in DEFAULTS:
@@ -153,32 +149,17 @@ def update_settings(values: dict[str, str | None], actor: User) -> LetterSetting
     return settings
 
 
-def stored_path(kind: str, stored_name: str) -> Path:
-    """Where a stored letter, annex or logo lives; never outside its folder (ValueError)."""
-    if not STORED_NAME.fullmatch(stored_name or ""):
-        raise ValueError("invalid stored name")
-    return upload_dir() / kind / stored_name
-
-
-def _store(kind: str, data: bytes) -> str:
-    """Write data under a new random name in the folder; removed again on rollback."""
-    stored_name = secrets.token_hex(32)
-    path = upload_dir() / kind / stored_name
-    _write_file(path, data)
-    on_rollback(lambda: path.unlink(missing_ok=True))
-    return stored_name
-
-
 def set_logo(upload: FileStorage, actor: User) -> LetterSettings:
     """Store an uploaded PNG or JPEG as the letterhead logo (checked by content)."""
     checked = check_upload(upload.stream, upload.filename)
     if checked.content_type not in ("image/png", "image/jpeg"):
         raise UploadError("type")
     settings = letter_settings()
-    settings.logo_stored_name = _store(LOGO_DIR, checked.data)
-    settings.logo_content_type = checked.content_type
-    settings.updated_by_id = actor.id
-    db.session.flush()
+    with new_stored_file(checked.data, LOGO_DIR) as stored_name:
+        settings.logo_stored_name = stored_name
+        settings.logo_content_type = checked.content_type
+        settings.updated_by_id = actor.id
+        db.session.flush()
     audit.record("letters.logo_set", settings, actor=actor, sha256=checked.sha256)
     return settings
 
@@ -237,19 +218,20 @@ def add_annex(programme: Programme, title: str, upload: FileStorage, actor: User
         raise UploadError("type") from error
     if page_count == 0:
         raise UploadError("type")
-    annex = ProgrammeAnnex(
-        programme_id=programme.id,
-        title=title.strip(),
-        filename=checked.filename,
-        stored_name=_store(ANNEX_DIR, checked.data),
-        size=checked.size,
-        sha256=checked.sha256,
-        page_count=page_count,
-        pdfa=pdfa,
-        uploaded_by_id=actor.id,
-    )
-    db.session.add(annex)
-    db.session.flush()
+    with new_stored_file(checked.data, ANNEX_DIR) as stored_name:
+        annex = ProgrammeAnnex(
+            programme_id=programme.id,
+            title=title.strip(),
+            filename=checked.filename,
+            stored_name=stored_name,
+            size=checked.size,
+            sha256=checked.sha256,
+            page_count=page_count,
+            pdfa=pdfa,
+            uploaded_by_id=actor.id,
+        )
+        db.session.add(annex)
+        db.session.flush()
     audit.record(
         "letters.annex_added",
         programme,
@@ -314,6 +296,15 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _day(value: date | datetime | None) -> str | None:
+    """An ISO date; a moment counts on its day in Europe/Berlin."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.astimezone(LOCAL_TIMEZONE).date()
+    return value.isoformat()
+
+
 def _shorten(text: str | None, limit: int) -> tuple[str, bool]:
     text = (text or "").strip()
     if len(text) <= limit:
@@ -322,21 +313,23 @@ def _shorten(text: str | None, limit: int) -> tuple[str, bool]:
 
 
 def build_snapshot(
-    decision: Decision, version: int, code: str, annexes: list[ProgrammeAnnex]
+    decision: Decision,
+    version: int,
+    code: str,
+    annexes: list[ProgrammeAnnex],
+    settings: LetterSettings | None,
 ) -> dict[str, Any]:
     """Everything the letter shows, as JSON-ready values: the letter is made from this alone."""
     application = decision.application
     organisation = application.organisation
     call = application.call
     programme = call.programme
-    texts = effective_settings()
+    texts = _with_defaults(settings)
     own = db.session.get(ProgrammeLetterSettings, programme.id)
     if own is not None and own.signatory_name:
         texts["signatory_name"] = own.signatory_name
         texts["signatory_title"] = own.signatory_title or texts["signatory_title"]
-    settings = db.session.get(LetterSettings, 1)
     issued_at = utcnow()
-    issued_on = issued_at.astimezone(LOCAL_TIMEZONE).date()
     summary, shortened = _shorten(application.summary, SUMMARY_LIMIT)
     costs = []
     for line in application.cost_lines:
@@ -361,7 +354,7 @@ def build_snapshot(
         "reference": application.reference,
         "version": version,
         "issued_at": issued_at.isoformat(),
-        "issued_on": issued_on.isoformat(),
+        "issued_on": _day(issued_at),
         "verification_code": code,
         "verify_url": external_url("letters.verify", code=code),
         "authority": {
@@ -403,11 +396,9 @@ def build_snapshot(
             "title": application.title,
             "summary": summary,
             "summary_shortened": shortened,
-            "submitted_on": application.submitted_at.astimezone(LOCAL_TIMEZONE).date().isoformat()
-            if application.submitted_at
-            else None,
-            "start_date": application.start_date.isoformat() if application.start_date else None,
-            "end_date": application.end_date.isoformat() if application.end_date else None,
+            "submitted_on": _day(application.submitted_at),
+            "start_date": _day(application.start_date),
+            "end_date": _day(application.end_date),
             "requested_grant": _money(application.requested_grant),
             "total_costs": str(application.total_costs),
         },
@@ -430,18 +421,16 @@ def build_snapshot(
             "amount_words": rendering.euro_words(decision.amount)
             if decision.amount is not None
             else None,
-            "period_start": decision.period_start.isoformat() if decision.period_start else None,
-            "period_end": decision.period_end.isoformat() if decision.period_end else None,
+            "period_start": _day(decision.period_start),
+            "period_end": _day(decision.period_end),
             "reasons": decision.reasons,
             "conditions": decision.conditions,
             "computed_grant": _money(decision.computed_grant),
             "admitted_costs": decision.calculation.get("admitted_costs"),
-            "signed_off_on": decision.signed_off_at.astimezone(LOCAL_TIMEZONE).date().isoformat()
-            if decision.signed_off_at
-            else None,
+            "signed_off_on": _day(decision.signed_off_at),
         },
         "costs": costs,
-        "proof_of_use_due": proof_due.isoformat() if proof_due else None,
+        "proof_of_use_due": _day(proof_due),
         "annexes": [
             {"title": annex.title, "pages": annex.page_count, "sha256": annex.sha256}
             for annex in annexes
@@ -451,11 +440,10 @@ def build_snapshot(
     return snapshot
 
 
-def _logo() -> tuple[bytes, str] | None:
-    settings = db.session.get(LetterSettings, 1)
+def _logo(settings: LetterSettings | None) -> tuple[bytes, str] | None:
     if settings is None or not settings.logo_stored_name:
         return None
-    path = stored_path(LOGO_DIR, settings.logo_stored_name)
+    path = stored_path(settings.logo_stored_name, LOGO_DIR)
     return path.read_bytes(), settings.logo_content_type or "image/png"
 
 
@@ -478,30 +466,32 @@ def issue_letter(decision: Decision, actor: User | None) -> Letter:
     code = new_verification_code()
     while db.session.scalar(select(Letter.id).where(Letter.verification_code == code)):
         code = new_verification_code()  # pragma: no cover - 2^50 codes
-    snapshot = build_snapshot(decision, version, code, annexes)
+    settings = db.session.get(LetterSettings, 1)  # read once for the texts and the logo
+    snapshot = build_snapshot(decision, version, code, annexes, settings)
     rendered = rendering.render_letter(
         snapshot,
-        logo=_logo(),
-        annexes=[stored_path(ANNEX_DIR, annex.stored_name) for annex in annexes],
+        logo=_logo(settings),
+        annexes=[stored_path(annex.stored_name, ANNEX_DIR) for annex in annexes],
     )
-    letter = Letter(
-        application_id=application.id,
-        decision_id=decision.id,
-        version=version,
-        kind=decision.kind,
-        reference=application.reference,
-        issued_at=datetime.fromisoformat(snapshot["issued_at"]),
-        issued_by_id=actor.id if actor else None,
-        verification_code=code,
-        stored_name=_store(LETTER_DIR, rendered.pdf),
-        size=len(rendered.pdf),
-        sha256=rendered.sha256,
-        page_count=rendered.page_count,
-        template_version=snapshot["template_version"],
-        snapshot=snapshot,
-    )
-    db.session.add(letter)
-    db.session.flush()
+    with new_stored_file(rendered.pdf, LETTER_DIR) as stored_name:
+        letter = Letter(
+            application_id=application.id,
+            decision_id=decision.id,
+            version=version,
+            kind=decision.kind,
+            reference=application.reference,
+            issued_at=datetime.fromisoformat(snapshot["issued_at"]),
+            issued_by_id=actor.id if actor else None,
+            verification_code=code,
+            stored_name=stored_name,
+            size=len(rendered.pdf),
+            sha256=rendered.sha256,
+            page_count=rendered.page_count,
+            template_version=snapshot["template_version"],
+            snapshot=snapshot,
+        )
+        db.session.add(letter)
+        db.session.flush()
     audit.record(
         "letters.issued",
         application,
@@ -535,7 +525,7 @@ def issue_from_outbox(message_id: int) -> Letter | None:
 
 def letter_path(letter: Letter) -> Path:
     """The stored PDF of a letter."""
-    return stored_path(LETTER_DIR, letter.stored_name)
+    return stored_path(letter.stored_name, LETTER_DIR)
 
 
 # --- verification ----------------------------------------------------------------------------

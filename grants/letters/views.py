@@ -21,7 +21,7 @@ from grants.applications.operations import (
     get_member_application_or_404,
     get_submitted_application_or_404,
 )
-from grants.applications.storage import UPLOAD_MESSAGES, UploadError
+from grants.applications.storage import UPLOAD_MESSAGES, UploadError, stored_path
 from grants.core.access import public, roles_required, signed_in
 from grants.core.forms import ActionForm
 from grants.extensions import db
@@ -33,7 +33,7 @@ from grants.letters.forms import (
     ProgrammeLetterForm,
     VerifyFileForm,
 )
-from grants.letters.models import Letter, ProgrammeAnnex
+from grants.letters.models import Letter, LetterSettings, ProgrammeAnnex
 from grants.programmes.models import Programme
 
 bp = Blueprint("letters", __name__)
@@ -129,7 +129,7 @@ def reissue(application_id: int):
 @bp.route("/admin/letters", methods=["GET", "POST"])
 @roles_required("admin")
 def settings():
-    row = operations.letter_settings()
+    row = db.session.get(LetterSettings, 1)  # None until first saved; the form shows defaults
     form = LetterSettingsForm(obj=row)
     if form.validate_on_submit():
         operations.update_settings(
@@ -182,11 +182,11 @@ def delete_logo():
 @bp.route("/admin/letters/logo")
 @roles_required("admin")
 def show_logo():
-    row = operations.letter_settings()
-    if not row.logo_stored_name:
+    row = db.session.get(LetterSettings, 1)
+    if row is None or not row.logo_stored_name:
         abort(404)
     return send_file(
-        operations.stored_path(operations.LOGO_DIR, row.logo_stored_name),
+        stored_path(row.logo_stored_name, operations.LOGO_DIR),
         mimetype=row.logo_content_type,
     )
 
@@ -195,8 +195,7 @@ def show_logo():
 @roles_required("admin")
 def programme(programme_id: int):
     programme = db.get_or_404(Programme, programme_id)
-    own = operations.programme_settings(programme)
-    form = ProgrammeLetterForm(obj=own, prefix="settings")
+    form = ProgrammeLetterForm(obj=programme.letter_settings, prefix="settings")
     annex_form = AnnexForm(prefix="annex")
     if request.method == "POST" and "settings-csrf_token" in request.form:
         if form.validate_on_submit():
@@ -248,7 +247,7 @@ def _annex_or_404(programme_id: int, annex_id: int) -> ProgrammeAnnex:
 def download_annex(programme_id: int, annex_id: int):
     annex = _annex_or_404(programme_id, annex_id)
     return send_file(
-        operations.stored_path(operations.ANNEX_DIR, annex.stored_name),
+        stored_path(annex.stored_name, operations.ANNEX_DIR),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=annex.filename,
